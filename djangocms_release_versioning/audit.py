@@ -1,0 +1,52 @@
+"""Writing the audit trail: one row per operation (who, when, what, from → to)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.contenttypes.models import ContentType
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db import models
+
+    from .models import AuditEntry, Release
+
+
+def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def record(
+    action: str,
+    *,
+    release: Release | None = None,
+    user: AbstractBaseUser | None = None,
+    obj: models.Model | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one audit entry. ``obj`` may be a Version (its content is recorded) or any row."""
+    from .models import AuditEntry, Version
+
+    content_type_id = object_id = None
+    object_repr = ""
+    if isinstance(obj, Version):
+        content_type_id, object_id = obj.content_type_id, obj.object_id
+        object_repr = f"{ContentType.objects.get_for_id(obj.content_type_id).model} {obj.grouping_key}"
+    elif obj is not None and obj.pk is not None:
+        content_type_id = ContentType.objects.get_for_model(obj).pk
+        object_id, object_repr = obj.pk, str(obj)[:255]
+    return AuditEntry.objects.create(
+        action=action,
+        release=release,
+        release_version=release.version if release is not None else "",
+        user=_user_or_none(user),
+        content_type_id=content_type_id,
+        object_id=object_id,
+        object_repr=object_repr,
+        from_state=from_state,
+        to_state=to_state,
+        details=details or {},
+    )

@@ -1,0 +1,31 @@
+"""Settings, read lazily on every access so that ``override_settings`` works.
+
+Usage: ``from djangocms_release_versioning import conf`` then ``conf.INITIAL_RELEASE_VERSION``.
+Every name is read from ``settings.DJANGOCMS_RELEASE_VERSIONING_<NAME>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+PREFIX = "DJANGOCMS_RELEASE_VERSIONING_"
+
+DEFAULTS: dict[str, Any] = {
+    # Version string of the release opened automatically by the first content write
+    # on a site that has no release at all.
+    "INITIAL_RELEASE_VERSION": "v1",
+    # Register django CMS PageContent with release versioning.
+    "PAGES_ENABLED": True,
+    # Register djangocms-stories PostContent when djangocms-stories is installed.
+    "STORIES_ENABLED": True,
+    # Session key that stores the editor's working release.
+    "SESSION_KEY": "djangocms_release_versioning_release",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in DEFAULTS:
+        raise AttributeError(f"Unknown setting {PREFIX}{name}")
+    return getattr(settings, PREFIX + name, DEFAULTS[name])

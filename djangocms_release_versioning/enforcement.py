@@ -1,0 +1,121 @@
+"""Signal receivers that refuse writes to locked, approved or shared content (DESIGN §3.3).
+
+Connected per sender by :mod:`.integration`: registered content models, their groupers,
+every plugin model and every content extension model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext
+
+from . import registry
+from .editing import write_refusal
+from .locking import locked_release_ids
+from .models import LIVE_POINTER_PK, Version
+
+
+def _versions(content_type_id: int, object_id: int) -> list[Version]:
+    versions = list(
+        Version.objects.filter(content_type_id=content_type_id, object_id=object_id)
+        .select_related("release")
+        .order_by("pk")
+    )
+    if versions:
+        # A shared row lock: a concurrent lock_release waits for this write (or this
+        # write sees the lock and is refused).
+        locked = locked_release_ids(v.release_id for v in versions)
+        for version in versions:
+            version.release.is_locked = version.release_id in locked
+    return versions
+
+
+def guard_content(content: models.Model) -> None:
+    """:raises ValidationError: ``content`` is in a locked release, approved or shared."""
+    if content.pk is None:
+        return
+    item = registry.for_content(content)
+    if item is None:
+        return
+    refusal = write_refusal(_versions(item.content_type.pk, content.pk))
+    if refusal is not None:
+        raise refusal
+
+
+def content_pre_write(sender: type, instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
+    """pre_save / pre_delete of a registered content model."""
+    if not raw:
+        guard_content(instance)
+
+
+def content_post_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
+    """Drop the Versions of a deleted content row (only drafts of open releases get here)."""
+    item = registry.for_content(instance)
+    if item is not None:
+        Version.objects.filter(content_type=item.content_type, object_id=instance.pk).delete()
+
+
+def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """pre_save / pre_delete of a plugin: its placeholder's content must be writable."""
+    if raw or not instance.placeholder_id:
+        return
+    from cms.models import Placeholder
+
+    placeholder = instance._state.fields_cache.get("placeholder")
+    if placeholder is None:
+        placeholder = (
+            Placeholder.objects.filter(pk=instance.placeholder_id)
+            .values("content_type_id", "object_id")
+            .first()
+        )
+        if placeholder is None:
+            return
+        content_type_id, object_id = placeholder["content_type_id"], placeholder["object_id"]
+    else:
+        content_type_id, object_id = placeholder.content_type_id, placeholder.object_id
+    if content_type_id is None or registry.for_content_type_id(content_type_id) is None:
+        return
+    refusal = write_refusal(_versions(content_type_id, object_id))
+    if refusal is not None:
+        raise refusal
+
+
+def extension_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """pre_save / pre_delete of a content extension: the extended content must be writable."""
+    if raw or not getattr(instance, "extended_object_id", None):
+        return
+    model = instance._meta.get_field("extended_object").remote_field.model
+    item = registry.for_model(model)
+    if item is None:
+        return
+    refusal = write_refusal(_versions(item.content_type.pk, instance.extended_object_id))
+    if refusal is not None:
+        raise refusal
+
+
+def grouper_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
+    """Refuse deleting a grouper whose content is in a locked or the live release."""
+    for item in registry.for_grouper_model(sender):
+        content_ids = item.content_model._base_manager.filter(
+            **{item.grouper_field_name: instance}
+        ).values("pk")
+        blocking = (
+            Version.objects.filter(content_type=item.content_type, object_id__in=content_ids)
+            .filter(Q(release__is_locked=True) | Q(release__live_pointer__pk=LIVE_POINTER_PK))
+            .select_related("release")
+            .first()
+        )
+        if blocking is not None:
+            raise ValidationError(
+                gettext(
+                    "%(object)s cannot be deleted: its content is part of release %(release)s, "
+                    "which is locked or live. Hide the content in an open release instead "
+                    "(deactivate)."
+                )
+                % {"object": instance, "release": blocking.release.version},
+                code="grouper_in_release",
+            )

@@ -1,0 +1,89 @@
+"""State indicators (DESIGN §5): the working release's Version against the live one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from . import registry
+from .constants import (
+    APPROVED,
+    DRAFT,
+    FUTURE,
+    INDICATOR_APPROVED,
+    INDICATOR_DIRTY,
+    INDICATOR_DRAFT,
+    INDICATOR_EMPTY,
+    INDICATOR_FUTURE,
+    INDICATOR_PUBLISHED,
+    INDICATOR_UNPUBLISHED,
+)
+from .context import get_working_release
+from .models import LIVE_POINTER_PK, LiveRelease, Version
+
+if TYPE_CHECKING:
+    from django.db import models
+
+_CACHE_ATTR = "_release_indicator"
+
+
+def indicator_for(working: Version | None, live: Version | None) -> str:
+    """The indicator for a grouping, given its Version in the working and the live release.
+
+    ``live`` must be the live release's Version only if it is public (approved, active).
+    """
+    if working is None:
+        return INDICATOR_EMPTY
+    if not working.active:
+        return INDICATOR_UNPUBLISHED
+    if working.status == FUTURE:
+        return INDICATOR_FUTURE
+    if working.status == DRAFT:
+        return INDICATOR_DIRTY if live is not None else INDICATOR_DRAFT
+    if live is not None and live.object_id == working.object_id:
+        return INDICATOR_PUBLISHED
+    return INDICATOR_APPROVED
+
+
+def _live_release_id() -> int | None:
+    return LiveRelease.objects.filter(pk=LIVE_POINTER_PK).values_list("release_id", flat=True).first()
+
+
+def prefetch_indicators(contents: Iterable[models.Model]) -> None:
+    """Compute and cache the indicator of many content rows with one query per model."""
+    contents = [c for c in contents if c is not None and c.pk is not None]
+    working = get_working_release()
+    live_id = _live_release_id()
+    by_model: dict[type, list[models.Model]] = {}
+    for content in contents:
+        if registry.for_content(content) is not None:
+            by_model.setdefault(type(content), []).append(content)
+    release_ids = [r for r in (working.pk if working else None, live_id) if r is not None]
+    for model, rows in by_model.items():
+        item = registry.for_model(model)
+        keys = {item.grouping_key(row): row for row in rows}
+        found: dict[tuple[int, str], Version] = {}
+        if release_ids:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys)[start : start + 500]
+                for version in Version.objects.filter(
+                    content_type=item.content_type, grouping_key__in=chunk, release_id__in=release_ids
+                ).filter(Q(release_id=working.pk if working else None) | Q(status=APPROVED, active=True)):
+                    found[(version.release_id, version.grouping_key)] = version
+        for key, row in keys.items():
+            working_version = found.get((working.pk, key)) if working else None
+            live_version = found.get((live_id, key)) if live_id else None
+            if live_version is not None and not (live_version.status == APPROVED and live_version.active):
+                live_version = None
+            setattr(row, _CACHE_ATTR, indicator_for(working_version, live_version))
+
+
+def content_indicator(content: models.Model) -> str:
+    """``content_indicator()`` as django CMS calls it (no arguments), cached on the row."""
+    cached = getattr(content, _CACHE_ATTR, None)
+    if cached is None:
+        prefetch_indicators([content])
+        cached = getattr(content, _CACHE_ATTR, INDICATOR_EMPTY)
+    return cached

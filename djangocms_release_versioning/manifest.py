@@ -1,0 +1,128 @@
+"""What a deploy changes: the groupings whose live content differs between two releases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.contrib.contenttypes.models import ContentType
+
+from . import registry
+from .constants import APPROVED
+
+if TYPE_CHECKING:
+    from .models import Release, Version
+
+ADDED = "added"
+CHANGED = "changed"
+REMOVED = "removed"
+
+_BATCH = 500
+
+
+@dataclass
+class Change:
+    """One grouping whose live content changes: ``old`` leaves, ``new`` arrives."""
+
+    kind: str
+    content_type_id: int
+    grouping_key: str
+    old: Version | None = None
+    new: Version | None = None
+
+    @property
+    def model_label(self) -> str:
+        return ContentType.objects.get_for_id(self.content_type_id).model_class()._meta.label
+
+
+@dataclass
+class DeployManifest:
+    """The changes a deploy of ``release`` over ``previous`` makes (or would make)."""
+
+    release: Release
+    previous: Release | None
+    changes: list[Change] = field(default_factory=list)
+    dry_run: bool = False
+    deployment: object = None
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{model label: {"added": n, "changed": n, "removed": n}}``."""
+        result: dict[str, Counter] = {}
+        for change in self.changes:
+            result.setdefault(change.model_label, Counter())[change.kind] += 1
+        return {
+            label: {kind: counter.get(kind, 0) for kind in (ADDED, CHANGED, REMOVED)}
+            for label, counter in sorted(result.items())
+        }
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+
+def _public_rows(release: Release | None):
+    from .models import Version
+
+    if release is None:
+        return Version.objects.none().values_list("content_type_id", "grouping_key", "object_id")
+    return (
+        Version.objects.filter(release=release, status=APPROVED, active=True)
+        .order_by()
+        .values_list("content_type_id", "grouping_key", "object_id")
+    )
+
+
+def _fetch(release: Release | None, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Version]:
+    from .models import Version
+
+    found: dict[tuple[int, str], Version] = {}
+    if release is None or not keys:
+        return found
+    by_type: dict[int, list[str]] = {}
+    for content_type_id, grouping_key in keys:
+        by_type.setdefault(content_type_id, []).append(grouping_key)
+    for content_type_id, grouping_keys in by_type.items():
+        for start in range(0, len(grouping_keys), _BATCH):
+            for version in Version.objects.filter(
+                release=release,
+                content_type_id=content_type_id,
+                grouping_key__in=grouping_keys[start : start + _BATCH],
+            ):
+                found[(version.content_type_id, version.grouping_key)] = version
+    return found
+
+
+def compute_manifest(previous: Release | None, release: Release) -> DeployManifest:
+    """Compare the public content of ``previous`` (the live release) and ``release``.
+
+    The database computes the two set differences, so the work grows with the number of
+    changed groupings, not with the size of the site.
+    """
+    new_rows, old_rows = _public_rows(release), _public_rows(previous)
+    arriving = {(ct, key) for ct, key, _ in new_rows.difference(old_rows)}
+    leaving = {(ct, key) for ct, key, _ in old_rows.difference(new_rows)}
+    new_versions = _fetch(release, arriving)
+    old_versions = _fetch(previous, leaving)
+    changes = []
+    for key in sorted(arriving | leaving):
+        if key in arriving and key in leaving:
+            kind = CHANGED
+        elif key in arriving:
+            kind = ADDED
+        else:
+            kind = REMOVED
+        changes.append(
+            Change(kind, key[0], key[1], old=old_versions.get(key), new=new_versions.get(key))
+        )
+    return DeployManifest(release=release, previous=previous, changes=changes)
+
+
+def changes_by_item(manifest: DeployManifest):
+    """Yield ``(VersionableItem, [Change, ...])`` per registered content model."""
+    grouped: dict[int, list[Change]] = {}
+    for change in manifest.changes:
+        grouped.setdefault(change.content_type_id, []).append(change)
+    for content_type_id, changes in grouped.items():
+        item = registry.for_content_type_id(content_type_id)
+        if item is not None:
+            yield item, changes

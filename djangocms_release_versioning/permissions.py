@@ -1,0 +1,61 @@
+"""Who may do what. Every service calls these when it is given a user."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db import models
+
+APP_LABEL = "djangocms_release_versioning"
+
+#: Release operation -> permission codename (see ``Release.Meta.permissions``).
+RELEASE_PERMISSIONS = {
+    "create": "add_release",
+    "approve": "approve_release",
+    "lock": "lock_release",
+    "unlock": "unlock_release",
+    "deploy": "deploy_release",
+    "deprecate": "deprecate_release",
+}
+
+
+def has_release_permission(user: AbstractBaseUser | None, operation: str) -> bool:
+    """True if ``user`` may perform the release ``operation`` (a key of RELEASE_PERMISSIONS)."""
+    if user is None:
+        return True
+    return user.is_active and user.has_perm(f"{APP_LABEL}.{RELEASE_PERMISSIONS[operation]}")
+
+
+def require_release_permission(user: AbstractBaseUser | None, operation: str) -> None:
+    """:raises PermissionDenied: ``user`` lacks the permission for ``operation``."""
+    if not has_release_permission(user, operation):
+        raise PermissionDenied(
+            gettext("You do not have permission to %(operation)s releases.")
+            % {"operation": operation}
+        )
+
+
+def can_change_content(user: AbstractBaseUser | None, content: models.Model) -> bool:
+    """True if ``user`` may edit ``content`` (None means: no user, no check)."""
+    if user is None:
+        return True
+    if not user.is_active:
+        return False
+    check = getattr(content, "has_placeholder_change_permission", None)
+    if check is not None:  # PageContent: django CMS page permissions
+        return bool(check(user))
+    opts = content._meta
+    return user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+
+def require_change_permission(user: AbstractBaseUser | None, content: models.Model) -> None:
+    """:raises PermissionDenied: ``user`` may not edit ``content``."""
+    if not can_change_content(user, content):
+        raise PermissionDenied(
+            gettext("You do not have permission to change %(object)s.") % {"object": content}
+        )

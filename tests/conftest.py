@@ -1,0 +1,9 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _clear_hook_calls():
+    from tests.testapp.cms_config import HOOK_CALLS
+
+    HOOK_CALLS.clear()
+    yield
