@@ -86,7 +86,12 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "German")]
 CMS_LANGUAGES = {
     1: [{"code": "en", "name": "English"}, {"code": "de", "name": "German"}],
-    "default": {"fallbacks": ["en"], "redirect_on_fallback": True, "public": True, "hide_untranslated": False},
+    "default": {
+        "fallbacks": ["en"],
+        "redirect_on_fallback": True,
+        "public": True,
+        "hide_untranslated": False,
+    },
 }
 CMS_TEMPLATES = [("page.html", "Page")]
 CMS_CONFIRM_VERSION4 = True

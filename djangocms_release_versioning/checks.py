@@ -42,8 +42,7 @@ def check_setup(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
             checks.Warning(
                 "The working-release middleware is not installed: editors cannot pick the "
                 "release they work in.",
-                hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE after the session and "
-                "authentication middleware.",
+                hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE after the session and authentication middleware.",
                 id="djangocms_release_versioning.W001",
             )
         )

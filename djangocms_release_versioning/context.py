@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class _Lazy:
     """A release resolved on first use, then remembered (one query at most)."""
 
-    __slots__ = ("_resolve", "_done", "_value")
+    __slots__ = ("_done", "_resolve", "_value")
 
     def __init__(self, resolve: Callable[[], Release | None]) -> None:
         self._resolve = resolve

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class ReasonedBool:
     """A boolean that carries the reason it is False (``str()`` gives the reason)."""
 
-    __slots__ = ("value", "reason")
+    __slots__ = ("reason", "value")
 
     def __init__(self, value: bool, reason: str = "") -> None:
         self.value = value
@@ -52,8 +52,12 @@ def _names(versions: list[Version]) -> str:
     return ", ".join(sorted(v.release.version for v in versions))
 
 
-def write_refusal(versions: list[Version]) -> ValidationError | None:
-    """The error a direct write to content referenced by ``versions`` must raise, if any."""
+def write_refusal(versions: list[Version], *, deleting: bool = False) -> ValidationError | None:
+    """The error a direct write to content referenced by ``versions`` must raise, if any.
+
+    Deleting is refused for locked or shared content only: removing an approved row from
+    an open release (e.g. deleting a page that was never locked) is allowed.
+    """
     locked = [v for v in versions if v.release.is_locked]
     if locked:
         return ValidationError(
@@ -73,7 +77,7 @@ def write_refusal(versions: list[Version]) -> ValidationError | None:
             % {"releases": _names(versions)},
             code="content_shared",
         )
-    if versions and versions[0].status == APPROVED:
+    if versions and versions[0].status == APPROVED and not deleting:
         return ValidationError(
             gettext(
                 "This content is approved in release %(releases)s and cannot change. "

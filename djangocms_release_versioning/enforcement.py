@@ -34,22 +34,28 @@ def _versions(content_type_id: int, object_id: int) -> list[Version]:
     return versions
 
 
-def guard_content(content: models.Model) -> None:
-    """:raises ValidationError: ``content`` is in a locked release, approved or shared."""
+def guard_content(content: models.Model, *, deleting: bool = False) -> None:
+    """:raises ValidationError: ``content`` is in a locked release, shared, or (for saves)
+    approved."""
     if content.pk is None:
         return
     item = registry.for_content(content)
     if item is None:
         return
-    refusal = write_refusal(_versions(item.content_type.pk, content.pk))
+    refusal = write_refusal(_versions(item.content_type.pk, content.pk), deleting=deleting)
     if refusal is not None:
         raise refusal
 
 
-def content_pre_write(sender: type, instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
-    """pre_save / pre_delete of a registered content model."""
+def content_pre_save(sender: type, instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
+    """pre_save of a registered content model."""
     if not raw:
         guard_content(instance)
+
+
+def content_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
+    """pre_delete of a registered content model."""
+    guard_content(instance, deleting=True)
 
 
 def content_post_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
@@ -60,7 +66,11 @@ def content_post_delete(sender: type, instance: models.Model, **kwargs: Any) -> 
 
 
 def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    """pre_save / pre_delete of a plugin: its placeholder's content must be writable."""
+    """pre_save / pre_delete of a plugin: its placeholder's content must be writable.
+
+    Deleting plugins together with their (approved, unlocked) content is allowed.
+    """
+    cascading = _cascading(kwargs)
     if raw or not instance.placeholder_id:
         return
     from cms.models import Placeholder
@@ -79,9 +89,20 @@ def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: A
         content_type_id, object_id = placeholder.content_type_id, placeholder.object_id
     if content_type_id is None or registry.for_content_type_id(content_type_id) is None:
         return
-    refusal = write_refusal(_versions(content_type_id, object_id))
+    refusal = write_refusal(_versions(content_type_id, object_id), deleting=cascading)
     if refusal is not None:
         raise refusal
+
+
+def _cascading(signal_kwargs: dict[str, Any]) -> bool:
+    """True if this pre_delete is part of deleting a content row or grouper (not the plugin)."""
+    from cms.models import CMSPlugin, Placeholder
+
+    origin = signal_kwargs.get("origin")
+    if origin is None:
+        return False
+    model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
+    return not issubclass(model, (CMSPlugin, Placeholder))
 
 
 def extension_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
@@ -92,7 +113,9 @@ def extension_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs
     item = registry.for_model(model)
     if item is None:
         return
-    refusal = write_refusal(_versions(item.content_type.pk, instance.extended_object_id))
+    refusal = write_refusal(
+        _versions(item.content_type.pk, instance.extended_object_id), deleting=_cascading(kwargs)
+    )
     if refusal is not None:
         raise refusal
 
@@ -100,9 +123,9 @@ def extension_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs
 def grouper_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
     """Refuse deleting a grouper whose content is in a locked or the live release."""
     for item in registry.for_grouper_model(sender):
-        content_ids = item.content_model._base_manager.filter(
-            **{item.grouper_field_name: instance}
-        ).values("pk")
+        content_ids = item.content_model._base_manager.filter(**{item.grouper_field_name: instance}).values(
+            "pk"
+        )
         blocking = (
             Version.objects.filter(content_type=item.content_type, object_id__in=content_ids)
             .filter(Q(release__is_locked=True) | Q(release__live_pointer__pk=LIVE_POINTER_PK))

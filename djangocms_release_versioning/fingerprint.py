@@ -52,8 +52,9 @@ def content_payloads(model: type[models.Model], object_ids: list[int]) -> dict[i
     if placeholder_fields(model):
         content_type = ContentType.objects.get_for_model(model)
         placeholders = list(
-            Placeholder.objects.filter(content_type=content_type, object_id__in=list(rows))
-            .order_by("slot", "pk")
+            Placeholder.objects.filter(content_type=content_type, object_id__in=list(rows)).order_by(
+                "slot", "pk"
+            )
         )
         plugins = _plugins_by_placeholder([p.pk for p in placeholders])
         for placeholder in placeholders:

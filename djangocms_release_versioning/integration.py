@@ -92,8 +92,8 @@ def install(item: VersionableItem) -> None:
     install_content_methods(model)
     drop_unique_together(model)
     uid = f"release_versioning_{model._meta.label_lower}"
-    pre_save.connect(enforcement.content_pre_write, sender=model, dispatch_uid=f"{uid}_save")
-    pre_delete.connect(enforcement.content_pre_write, sender=model, dispatch_uid=f"{uid}_delete")
+    pre_save.connect(enforcement.content_pre_save, sender=model, dispatch_uid=f"{uid}_save")
+    pre_delete.connect(enforcement.content_pre_delete, sender=model, dispatch_uid=f"{uid}_delete")
     post_delete.connect(enforcement.content_post_delete, sender=model, dispatch_uid=f"{uid}_deleted")
     pre_delete.connect(
         enforcement.grouper_pre_delete,

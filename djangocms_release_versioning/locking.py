@@ -29,7 +29,9 @@ def locked_release_ids(release_ids: Iterable[int]) -> set[int]:
     connection = connections[using]
     clause = _SHARE_CLAUSE.get(connection.vendor)
     if clause is None or not connection.in_atomic_block:
-        return set(Release.objects.using(using).filter(pk__in=ids, is_locked=True).values_list("pk", flat=True))
+        return set(
+            Release.objects.using(using).filter(pk__in=ids, is_locked=True).values_list("pk", flat=True)
+        )
     qn = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(ids))
     sql = (

@@ -111,9 +111,7 @@ def compute_manifest(previous: Release | None, release: Release) -> DeployManife
             kind = ADDED
         else:
             kind = REMOVED
-        changes.append(
-            Change(kind, key[0], key[1], old=old_versions.get(key), new=new_versions.get(key))
-        )
+        changes.append(Change(kind, key[0], key[1], old=old_versions.get(key), new=new_versions.get(key)))
     return DeployManifest(release=release, previous=previous, changes=changes)
 
 

@@ -213,11 +213,9 @@ class Version(models.Model):
     grouping_key = models.CharField(
         _("grouping"),
         max_length=255,
-        help_text=_("Grouper and extra grouping values, e.g. [12, \"en\"]."),
+        help_text=_('Grouper and extra grouping values, e.g. [12, "en"].'),
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     active = models.BooleanField(
         _("active"), default=True, help_text=_("False hides the content in this release.")
     )
@@ -319,9 +317,7 @@ class Version(models.Model):
         """
         self._require_active()
         if self.status == APPROVED:
-            raise _transition_error(
-                gettext("This content is already approved."), "invalid_transition"
-            )
+            raise _transition_error(gettext("This content is already approved."), "invalid_transition")
         self._set_status(APPROVED, user)
 
     def deactivate(self, *, user: AbstractBaseUser | None = None) -> None:
@@ -355,10 +351,7 @@ class Version(models.Model):
     def _require_active(self) -> None:
         if not self.active:
             raise _transition_error(
-                gettext(
-                    "This content is hidden in this release; restore it before changing "
-                    "its status."
-                ),
+                gettext("This content is hidden in this release; restore it before changing its status."),
                 "inactive",
             )
 

@@ -35,8 +35,7 @@ def require_release_permission(user: AbstractBaseUser | None, operation: str) ->
     """:raises PermissionDenied: ``user`` lacks the permission for ``operation``."""
     if not has_release_permission(user, operation):
         raise PermissionDenied(
-            gettext("You do not have permission to %(operation)s releases.")
-            % {"operation": operation}
+            gettext("You do not have permission to %(operation)s releases.") % {"operation": operation}
         )
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from .datastructures import VersionableItem
 
+
 def _error(message: str, code: str, **params: object) -> ValidationError:
     return ValidationError(gettext(message) % params if params else gettext(message), code=code)
 
@@ -265,14 +266,19 @@ def deprecate_release(
         release = lock_release_row(release)
         if undo:
             if not release.is_deprecated:
-                raise _error("Release %(release)s is not deprecated.", "not_deprecated", release=release.version)
+                raise _error(
+                    "Release %(release)s is not deprecated.", "not_deprecated", release=release.version
+                )
         else:
             if release.is_deprecated:
-                raise _error("Release %(release)s is deprecated already.", "already_deprecated", release=release.version)
+                raise _error(
+                    "Release %(release)s is deprecated already.",
+                    "already_deprecated",
+                    release=release.version,
+                )
             if release.is_live():
                 raise _error(
-                    "Release %(release)s is live and cannot be deprecated. Deploy another "
-                    "release first.",
+                    "Release %(release)s is live and cannot be deprecated. Deploy another release first.",
                     "live",
                     release=release.version,
                 )
@@ -401,8 +407,7 @@ def _check_deployable(release: Release, pointer: LiveRelease, *, rollback: bool)
         raise _error("Release %(release)s is live already.", "already_live", release=release.version)
     if release.is_deprecated:
         raise _error(
-            "Release %(release)s is deprecated; restore it (deprecate_release --undo) before "
-            "deploying it.",
+            "Release %(release)s is deprecated; restore it (deprecate_release --undo) before deploying it.",
             "release_deprecated",
             release=release.version,
         )
@@ -452,8 +457,13 @@ def _open_initial_release(user: AbstractBaseUser | None) -> Release:
             version=conf.INITIAL_RELEASE_VERSION, defaults={"created_by": _user(user)}
         )
         if created:
-            record(Action.CREATE_RELEASE, release=release, user=user, to_state="open",
-                   details={"automatic": True})
+            record(
+                Action.CREATE_RELEASE,
+                release=release,
+                user=user,
+                to_state="open",
+                details={"automatic": True},
+            )
     return release
 
 
@@ -521,9 +531,7 @@ def create_draft(
     require_change_permission(user, content)
     release = _fresh(release) if release is not None else get_working_release()
     if release is None:
-        raise _error(
-            "There is no release to edit in. Create one with create_release.", "no_release"
-        )
+        raise _error("There is no release to edit in. Create one with create_release.", "no_release")
     _require_editable(release)
     key = item.grouping_key(content)
     with transaction.atomic(using=_db_for(Version)):
@@ -561,8 +569,15 @@ def create_draft(
         version.save(update_fields=["object_id", "status", "modified", "modified_by"])
         if not shared:
             _delete_unreferenced(item, old_object_id, release, user)
-        record(Action.CREATE_DRAFT, release=release, user=user, obj=version, from_state=before, to_state=DRAFT,
-               details={"copied_from": old_object_id})
+        record(
+            Action.CREATE_DRAFT,
+            release=release,
+            user=user,
+            obj=version,
+            from_state=before,
+            to_state=DRAFT,
+            details={"copied_from": old_object_id},
+        )
         if item.on_draft_create is not None:
             item.on_draft_create(version)
         return copy
@@ -580,8 +595,14 @@ def _copy_into_release(
         status=DRAFT,
         modified_by=_user(user),
     )
-    record(Action.CREATE_DRAFT, release=release, user=user, obj=version, to_state=DRAFT,
-           details={"copied_from": content.pk})
+    record(
+        Action.CREATE_DRAFT,
+        release=release,
+        user=user,
+        obj=version,
+        to_state=DRAFT,
+        details={"copied_from": content.pk},
+    )
     if item.on_draft_create is not None:
         item.on_draft_create(version)
     return copy
@@ -651,7 +672,7 @@ def verify_release(release: Release | str) -> list[str]:
     """
     from .fingerprint import version_digests
 
-    release = resolve_release(release)
+    release = _fresh(release)
     if not release.is_locked:
         raise _error(
             "Release %(release)s is open; only locked releases have a fingerprint.",

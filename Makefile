@@ -1,0 +1,41 @@
+# One command to serve the demo site, one to run the whole test suite (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: test test-sqlite test-postgres test-browser lint docs demo venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+venv: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,postgres,docs,lint]"
+
+## make test: the whole suite (SQLite always; with CI=true also PostgreSQL and the browser tests)
+test: venv lint test-sqlite
+ifeq ($(CI),true)
+test: test-postgres test-browser docs
+endif
+
+test-sqlite:
+	$(BIN)/python -m pytest -q
+
+test-postgres:
+	DATABASE=postgres $(BIN)/python -m pytest -q
+
+test-browser:
+	@if [ -d tests/e2e ]; then ./scripts/install-browser && $(BIN)/python -m pytest -q tests/e2e -m browser; fi
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+docs:
+	$(BIN)/sphinx-build -q -W -b html docs docs/_build/html
+
+## make demo: create, seed and serve the demo site on http://127.0.0.1:8000/
+demo: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[demo]"
+	$(BIN)/python demo/manage.py setup_demo
+	$(BIN)/python demo/manage.py runserver 127.0.0.1:8000

@@ -1,0 +1,54 @@
+"""Sphinx configuration for the djangocms-release-versioning documentation.
+
+Autodoc imports the package, so Django is set up with the test settings first.
+"""
+
+import importlib
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "test_settings")
+# djangocms-text probes admin forms in ready(), which touches the (empty) test database.
+warnings.filterwarnings("ignore", message="Accessing the database during app initialization")
+django.setup()
+
+project = "djangocms-release-versioning"
+author = "djangocms-release-versioning contributors"
+copyright = "djangocms-release-versioning contributors"
+release = importlib.import_module("djangocms_release_versioning").__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.viewcode",
+]
+
+exclude_patterns = ["_build"]
+root_doc = "index"
+default_role = "code"
+highlight_language = "python"
+pygments_style = "sphinx"
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented"
+autodoc_typehints_format = "short"
+autodoc_preserve_defaults = True
+autodoc_default_options = {
+    "members": True,
+    "exclude-members": "DoesNotExist, MultipleObjectsReturned",
+}
+
+html_theme = "alabaster"
+html_title = f"{project} {release}"
+html_theme_options = {
+    "description": "Release management for django CMS",
+    "fixed_sidebar": True,
+    "show_relbars": True,
+}

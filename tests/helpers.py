@@ -1,0 +1,27 @@
+"""Small domain helpers shared by the tests."""
+
+from __future__ import annotations
+
+from djangocms_release_versioning import services
+from djangocms_release_versioning.context import use_release
+from djangocms_release_versioning.models import Release, Version
+from tests.factories import ArticleContentFactory
+
+
+def live_release(*contents_kwargs, version: str = "v1") -> tuple[Release, list]:
+    """A deployed release holding one approved ArticleContent per kwargs dict."""
+    release = services.create_release(version)
+    with use_release(release):
+        contents = [ArticleContentFactory(**kwargs) for kwargs in (contents_kwargs or ({},))]
+    services.approve_release(release)
+    services.lock_release(release)
+    services.deploy_release(release)
+    return Release.objects.get(pk=release.pk), contents
+
+
+def version_of(content, release) -> Version:
+    return services.get_version(content, release)
+
+
+def refreshed(release: Release) -> Release:
+    return Release.objects.get(pk=release.pk)
