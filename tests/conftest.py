@@ -7,3 +7,6 @@ def _clear_hook_calls():
 
     HOOK_CALLS.clear()
     yield
+
+
+pytest_plugins = ["pytester"]
