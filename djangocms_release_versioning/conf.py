@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "PAGES_ENABLED": True,
     # Register djangocms-stories PostContent when djangocms-stories is installed.
     "STORIES_ENABLED": True,
+    # Version string of the patch release made by "Publish now"; {live} is the live release,
+    # {n} a counter.
+    "HOTFIX_VERSION_FORMAT": "{live}-hotfix-{n}",
     # Session key that stores the editor's working release.
     "SESSION_KEY": "djangocms_release_versioning_release",
 }

@@ -115,6 +115,11 @@ def install_global() -> None:
 
     if registry.is_registered(PageContent):
         release_deployed.connect(on_release_deployed, dispatch_uid="release_versioning_page_urls")
+    from . import ecosystem
+    from .admin_integration import replace_content_admins
+
+    replace_content_admins()
+    ecosystem.install()
     for model in apps.get_models():
         label = model._meta.label_lower
         if issubclass(model, CMSPlugin):

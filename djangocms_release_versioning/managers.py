@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +81,24 @@ def release_condition(
     return Exists(versions)
 
 
+_unfiltered: ContextVar[bool] = ContextVar("release_versioning_unfiltered", default=False)
+
+
+@contextmanager
+def unfiltered_objects() -> Iterator[None]:
+    """Inside the block, ``objects`` builds unfiltered querysets (this context only).
+
+    Used by the admin integration to reuse an admin's own ``get_queryset()`` (ordering,
+    ``select_related`` …) over all rows. Querysets built inside stay unfiltered after the
+    block; nothing changes for other threads or requests.
+    """
+    token = _unfiltered.set(True)
+    try:
+        yield
+    finally:
+        _unfiltered.reset(token)
+
+
 class PublicManagerMixin:
     """``objects``: only rows that are live, approved and active."""
 
@@ -85,7 +106,10 @@ class PublicManagerMixin:
     _release_with_user: bool = False
 
     def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().filter(public_condition(self.model))
+        queryset = super().get_queryset()
+        if _unfiltered.get():
+            return queryset
+        return queryset.filter(public_condition(self.model))
 
     def with_user(self, user: AbstractBaseUser | None) -> PublicManagerMixin:
         """Return a manager whose ``create()`` puts the new row into the working release.

@@ -664,6 +664,95 @@ def transition(
     return version
 
 
+def _hotfix_version(live: Release) -> str:
+    number = 1
+    while True:
+        candidate = conf.HOTFIX_VERSION_FORMAT.format(live=live.version, n=number)
+        if not Release.objects.filter(version=candidate).exists():
+            return candidate
+        number += 1
+
+
+def _hotfix(content: models.Model, *, user: AbstractBaseUser | None, publish: bool) -> DeployManifest:
+    """Branch the live release, change one grouping, lock and deploy — in one transaction."""
+    item = _require_item(content)
+    require_release_permission(user, "deploy")
+    require_change_permission(user, content)
+    key = item.grouping_key(content)
+    working = get_working_release()
+    with transaction.atomic(using=_db_for(Release)):
+        live = Release.objects.live()
+        if live is None:
+            raise _error(
+                "Nothing is live yet, so there is nothing to patch. Deploy a release first.",
+                "nothing_live",
+            )
+        patch = create_release(
+            _hotfix_version(live),
+            based_on=live,
+            description=gettext("Hotfix of %(release)s: %(object)s")
+            % {"release": live.version, "object": content},
+            user=user,
+        )
+        existing = Version.objects.filter(
+            release=patch, content_type=item.content_type, grouping_key=key
+        ).first()
+        if publish:
+            if existing is None:
+                existing = Version(release=patch, content_type=item.content_type, grouping_key=key)
+            existing.object_id, existing.status, existing.active = content.pk, APPROVED, True
+            existing.modified, existing.modified_by = timezone.now(), _user(user)
+            existing.save()
+        else:
+            if existing is None or not existing.active or existing.status != APPROVED:
+                raise _error("This content is not live, so it cannot be unpublished.", "not_live")
+            existing.deactivate(user=user)
+        lock_release(patch, user=user)
+        manifest = deploy_release(patch, user=user)
+        if working is not None and working.pk != patch.pk and working.is_editable:
+            _follow_hotfix(item, key, working, content, publish=publish, user=user)
+    return manifest
+
+
+def _follow_hotfix(item, key, working, content, *, publish, user) -> None:
+    """The working release takes the hotfix for that grouping too."""
+    version = Version.objects.filter(
+        release=working, content_type=item.content_type, grouping_key=key
+    ).first()
+    if publish:
+        if version is None:
+            version = Version(release=working, content_type=item.content_type, grouping_key=key)
+        old_object_id = version.object_id
+        version.object_id, version.status, version.active = content.pk, APPROVED, True
+        version.modified, version.modified_by = timezone.now(), _user(user)
+        version.save()
+        if old_object_id and old_object_id != content.pk:
+            _delete_unreferenced(item, old_object_id, working, user)
+    elif version is not None and version.active:
+        version.deactivate(user=user)
+
+
+def publish_now(content: models.Model, *, user: AbstractBaseUser | None) -> DeployManifest:
+    """Hotfix: make ``content`` live now, without waiting for the working release.
+
+    Branches a patch release from the live one containing just this change (approved),
+    locks and deploys it, and points the working release at the same content.
+
+    :raises ValidationError: nothing is live yet, or the content is not versioned.
+    :raises PermissionDenied: ``user`` may not deploy or change the content.
+    """
+    return _hotfix(content, user=user, publish=True)
+
+
+def unpublish_now(content: models.Model, *, user: AbstractBaseUser | None) -> DeployManifest:
+    """Hotfix: take ``content``'s grouping off the live site now (hidden in a patch release).
+
+    :raises ValidationError: nothing is live, or the grouping is not live.
+    :raises PermissionDenied: ``user`` may not deploy or change the content.
+    """
+    return _hotfix(content, user=user, publish=False)
+
+
 def verify_release(release: Release | str) -> list[str]:
     """Recompute the fingerprint of a locked release.
 
@@ -713,6 +802,8 @@ __all__ = [
     "deploy_release",
     "deprecate_release",
     "get_version",
+    "publish_now",
+    "unpublish_now",
     "lock_release",
     "transition",
     "unlock_release",

@@ -67,7 +67,11 @@ def test_branch_copies_versions_only_in_one_statement():
     content_rows = ArticleContent._original_manager.count()
     with CaptureQueriesContext(connection) as queries:
         branch = services.create_release("v2", based_on=base)
-    inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "djangocms_release_versioning_version"')]
+    inserts = [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "djangocms_release_versioning_version"')
+    ]
     assert len(inserts) == 1
     assert ArticleContent._original_manager.count() == content_rows
     copied = Version.objects.filter(release=branch)
@@ -219,7 +223,9 @@ def test_deploy_switches_live_and_calls_hooks():
     services.lock_release(branch)
     HOOK_CALLS.clear()
     dry = services.deploy_release(branch, dry_run=True)
-    assert dry.dry_run and dry.counts() == {"testapp.ArticleContent": {"added": 0, "changed": 1, "removed": 1}}
+    assert dry.dry_run and dry.counts() == {
+        "testapp.ArticleContent": {"added": 0, "changed": 1, "removed": 1}
+    }
     assert Release.objects.live() == release
     manifest = services.deploy_release(branch)
     assert Release.objects.live() == branch
@@ -342,7 +348,11 @@ def test_create_draft_copies_shared_content_once():
     branch = services.create_release("v2", based_on=release)
     draft = services.create_draft(content, user=None, release=branch)
     assert draft.pk != content.pk
-    assert (draft.title, draft.article_id, draft.language) == (content.title, content.article_id, content.language)
+    assert (draft.title, draft.article_id, draft.language) == (
+        content.title,
+        content.article_id,
+        content.language,
+    )
     version = version_of(content, branch)
     assert (version.object_id, version.status) == (draft.pk, DRAFT)
     assert services.create_draft(content, user=None, release=branch).pk == draft.pk
@@ -463,3 +473,49 @@ def test_transition_on_locked_release_refused():
     with pytest.raises(ValidationError, match="locked"):
         services.transition(content, "deactivate", release=release)
     assert version_of(content, release).active
+
+
+# -- publish now / unpublish now -------------------------------------------------------------
+
+
+def test_publish_now_hotfixes_one_grouping():
+    release, (content, other) = live_release({}, {})
+    working = services.create_release("v2", based_on=release)
+    with use_release(working):
+        draft = services.create_draft(content, user=None)
+        draft.title = "hotfix"
+        draft.save()
+        other_draft = services.create_draft(other, user=None)
+        other_draft.title = "not yet"
+        other_draft.save()
+        manifest = services.publish_now(draft, user=None)
+    patch = Release.objects.live()
+    assert patch.version == "v1-hotfix-1" and patch.is_locked and patch.based_on == release
+    assert manifest.counts() == {"testapp.ArticleContent": {"added": 0, "changed": 1, "removed": 0}}
+    assert set(ArticleContent.objects.values_list("title", flat=True)) == {"hotfix", other.title}
+    assert version_of(draft, working).status == APPROVED
+    assert version_of(draft, working).object_id == draft.pk
+    with use_release(working):
+        assert ArticleContent._base_manager.get(pk=draft.pk).content_indicator() == "published"
+
+
+def test_unpublish_now_hides_grouping_live_and_in_working_release():
+    release, (content, other) = live_release({}, {})
+    working = services.create_release("v2", based_on=release)
+    with use_release(working):
+        services.unpublish_now(content, user=None)
+    assert list(ArticleContent.objects.all()) == [other]
+    assert version_of(content, working).active is False
+    with use_release(working), pytest.raises(ValidationError, match="not live"):
+        services.unpublish_now(content, user=None)
+
+
+def test_publish_now_refusals():
+    release = services.create_release("v1")
+    with use_release(release):
+        content = ArticleContentFactory()
+    with pytest.raises(ValidationError, match="Nothing is live"):
+        services.publish_now(content, user=None)
+    with pytest.raises(PermissionDenied):
+        services.publish_now(content, user=_plain_user("change_articlecontent"))
+    assert Release.objects.count() == 1
