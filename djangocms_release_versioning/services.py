@@ -802,10 +802,10 @@ __all__ = [
     "deploy_release",
     "deprecate_release",
     "get_version",
-    "publish_now",
-    "unpublish_now",
     "lock_release",
+    "publish_now",
     "transition",
     "unlock_release",
+    "unpublish_now",
     "verify_release",
 ]

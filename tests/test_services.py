@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from djangocms_release_versioning import services
 from djangocms_release_versioning.constants import APPROVED, DRAFT, FUTURE
@@ -63,7 +63,7 @@ def test_branch_from_unknown_base():
 
 
 def test_branch_copies_versions_only_in_one_statement():
-    base, contents = live_release({}, {}, {"language": "de"})
+    base, _contents = live_release({}, {}, {"language": "de"})
     content_rows = ArticleContent._original_manager.count()
     with CaptureQueriesContext(connection) as queries:
         branch = services.create_release("v2", based_on=base)
@@ -411,7 +411,7 @@ def test_create_draft_of_unregistered_model_refused():
 
 
 def test_create_draft_for_grouping_missing_in_release_copies_into_it():
-    release, (content,) = live_release()
+    _release, (content,) = live_release()
     other = services.create_release("other")
     draft = services.create_draft(content, user=None, release=other)
     assert draft.pk != content.pk
