@@ -336,7 +336,7 @@ class Version(models.Model):
         self._save_transition(Action.DEACTIVATE, before, user)
 
     def reactivate(self, *, user: AbstractBaseUser | None = None) -> None:
-        """Restore hidden content in this release; its status stays draft.
+        """Restore hidden content in this release; it comes back as a draft.
 
         :raises ValidationError: already active, or the release is locked.
         """
@@ -346,6 +346,7 @@ class Version(models.Model):
             )
         before = self.status
         self.active = True
+        self.status = DRAFT
         self._save_transition(Action.REACTIVATE, before, user)
 
     def _require_active(self) -> None:

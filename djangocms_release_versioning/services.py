@@ -9,6 +9,7 @@ Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock v
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
@@ -491,8 +492,8 @@ def attach_new_content(content: models.Model, *, user: AbstractBaseUser | None =
     key = item.grouping_key(content)
     if Version.objects.filter(release=release, content_type=item.content_type, grouping_key=key).exists():
         raise _error(
-            "Release %(release)s already has %(model)s content for %(grouping)s; edit that "
-            "content instead of adding another.",
+            "Release %(release)s already has content of type %(model)s for %(grouping)s; "
+            "edit that content instead of adding another.",
             "grouping_taken",
             release=release.version,
             model=item.content_model._meta.verbose_name,
@@ -665,9 +666,16 @@ def transition(
 
 
 def _hotfix_version(live: Release) -> str:
+    """The next free hotfix name; a hotfix of a hotfix continues the same series."""
+    template = conf.HOTFIX_VERSION_FORMAT
+    pattern = (
+        re.escape(template).replace(re.escape("{live}"), "(?P<live>.+)").replace(re.escape("{n}"), r"\d+")
+    )
+    match = re.fullmatch(pattern, live.version)
+    base = match.group("live") if match else live.version
     number = 1
     while True:
-        candidate = conf.HOTFIX_VERSION_FORMAT.format(live=live.version, n=number)
+        candidate = template.format(live=base, n=number)
         if not Release.objects.filter(version=candidate).exists():
             return candidate
         number += 1

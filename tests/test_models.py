@@ -134,3 +134,11 @@ def test_default_working_release_prefers_newest_open():
     assert Release.objects.default_working() == newest
     services.deprecate_release(newest)
     assert Release.objects.default_working().version == "v2"
+
+
+def test_reactivated_parked_content_comes_back_as_draft(version):
+    version.mark_future()
+    version.deactivate()
+    assert Version.objects.get(pk=version.pk).status == FUTURE
+    version.reactivate()
+    assert Version.objects.get(pk=version.pk).status == DRAFT

@@ -519,3 +519,27 @@ def test_publish_now_refusals():
     with pytest.raises(PermissionDenied):
         services.publish_now(content, user=_plain_user("change_articlecontent"))
     assert Release.objects.count() == 1
+
+
+def test_hotfix_of_hotfix_continues_the_series():
+    release, (first, second) = live_release({}, {})
+    working = services.create_release("v2", based_on=release)
+    with use_release(working):
+        services.publish_now(services.create_draft(first, user=None), user=None)
+        services.unpublish_now(second, user=None)
+    assert list(Release.objects.order_by("pk").values_list("version", flat=True)) == [
+        "v1",
+        "v2",
+        "v1-hotfix-1",
+        "v1-hotfix-2",
+    ]
+    assert Release.objects.live().version == "v1-hotfix-2"
+
+
+def test_grouping_taken_message_is_readable():
+    release = services.create_release("v1")
+    with use_release(release):
+        content = ArticleContentFactory()
+        with pytest.raises(ValidationError) as error:
+            ArticleContentFactory(article=content.article)
+    assert "content of type article content" in error.value.messages[0]
