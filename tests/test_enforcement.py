@@ -36,7 +36,8 @@ def locked():
 
 def _plugin_state(placeholder):
     return sorted(
-        (p.pk, p.position, p.get_bound_plugin().body) for p in CMSPlugin.objects.filter(placeholder=placeholder)
+        (p.pk, p.position, p.get_bound_plugin().body)
+        for p in CMSPlugin.objects.filter(placeholder=placeholder)
     )
 
 
@@ -178,8 +179,7 @@ def test_add_plugin_endpoint_refused(locked, admin_client):
     before = _plugin_state(placeholder)
     url = reverse("admin:cms_placeholder_add_plugin")
     response = admin_client.post(
-        url
-        + f"?placeholder_id={placeholder.pk}&plugin_type=TextPlugin&plugin_language=en&plugin_position=2",
+        url + f"?placeholder_id={placeholder.pk}&plugin_type=TextPlugin&plugin_language=en&plugin_position=2",
         {"body": "<p>x</p>"},
     )
     assert response.status_code == 403
@@ -199,7 +199,9 @@ def test_edit_plugin_endpoint_refused(locked, admin_client):
 def test_delete_plugin_endpoint_refused(locked, admin_client):
     _, _, placeholder, plugin = locked
     before = _plugin_state(placeholder)
-    response = admin_client.post(reverse("admin:cms_placeholder_delete_plugin", args=[plugin.pk]), {"post": "yes"})
+    response = admin_client.post(
+        reverse("admin:cms_placeholder_delete_plugin", args=[plugin.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert _plugin_state(placeholder) == before
 
