@@ -299,8 +299,16 @@ def deprecate_release(
 
 
 def _lock_pointer() -> LiveRelease:
+    """The live pointer row, locked until the transaction ends (created on first deploy)."""
     LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
-    return LiveRelease.objects.select_for_update().select_related("release").get(pk=LIVE_POINTER_PK)
+    # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    return LiveRelease.objects.select_for_update().get(pk=LIVE_POINTER_PK)
+
+
+def _read_pointer() -> LiveRelease:
+    """The live pointer as it is, without creating or locking it (dry runs write nothing)."""
+    pointer = LiveRelease.objects.filter(pk=LIVE_POINTER_PK).first()
+    return pointer if pointer is not None else LiveRelease(pk=LIVE_POINTER_PK)
 
 
 def _switch_pointer(pointer: LiveRelease, release: Release) -> None:
@@ -379,7 +387,7 @@ def deploy_release(
     require_release_permission(user, "deploy")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(LiveRelease)):
-        pointer = _lock_pointer()
+        pointer = _read_pointer() if dry_run else _lock_pointer()
         release = Release.objects.get(pk=release.pk)
         _check_deployable(release, pointer, rollback=rollback)
         manifest = compute_manifest(pointer.release, release)

@@ -6,7 +6,6 @@ import io
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from djangocms_release_versioning.constants import APPROVED, DRAFT, FUTURE
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.models import AuditEntry, Deployment, LiveRelease, Release, Version
 from tests.factories import ArticleContentFactory, SnippetContentFactory, UserFactory
-from tests.testapp.models import ArticleContent
+from tests.testapp.models import ArticleContent, SnippetContent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +57,8 @@ def snapshot() -> dict[str, Any]:
         "deployments": list(Deployment.objects.order_by("pk").values()),
         "live": list(LiveRelease.objects.values()),
         "audit": AuditEntry.objects.count(),
-        "content": list(ArticleContent._base_manager.order_by("pk").values()),
+        "articles": list(ArticleContent._base_manager.order_by("pk").values()),
+        "snippets": list(SnippetContent._base_manager.order_by("pk").values()),
     }
 
 
@@ -71,10 +71,10 @@ def refused(name: str, *, match: str, **options: Any) -> CommandError:
     return info.value
 
 
-def locked_release(version: str = "v1") -> Release:
-    """An approved, locked release holding one article."""
+def locked_release() -> Release:
+    """Release v1 (opened automatically by the first content), approved and locked."""
     ArticleContentFactory()
-    release = Release.objects.get(version=version)
+    release = Release.objects.get(version="v1")
     services.approve_release(release)
     return services.lock_release(release)
 
@@ -156,8 +156,8 @@ def test_service_errors_become_command_errors(monkeypatch, name, exception, mess
         calls.append((args, kwargs))
         raise exception
 
-    monkeypatch.setattr(services, service, failing)
     locked_release()
+    monkeypatch.setattr(services, service, failing)
     refused(name, match=message, release_version="v1", **extra)
     assert len(calls) == 1
 
@@ -179,7 +179,6 @@ def test_create_release_opens_an_empty_release():
 @pytest.mark.django_db
 def test_create_release_based_on_a_locked_release_copies_versions():
     locked_release()
-    SnippetContentFactory  # noqa: B018  (kept out: v1 is locked, only one article)
     out = run("create_release", release_version="v2", based_on="v1")
     release = Release.objects.get(version="v2")
     assert release.based_on.version == "v1"
@@ -196,7 +195,12 @@ def test_create_release_refuses_an_open_base():
 @pytest.mark.django_db
 def test_create_release_refuses_a_missing_base():
     locked_release()
-    refused("create_release", match="There is no release nope.*Known releases", release_version="v2", based_on="nope")
+    refused(
+        "create_release",
+        match="There is no release nope.*Known releases",
+        release_version="v2",
+        based_on="nope",
+    )
 
 
 @pytest.mark.django_db
@@ -212,9 +216,11 @@ def test_create_release_refuses_a_taken_version():
 def test_approve_release_approves_active_drafts_only():
     user = UserFactory(username="editor")
     drafts = [ArticleContentFactory(), ArticleContentFactory()]
-    parked, hidden = ArticleContentFactory(), ArticleContentFactory()
+    parked, hidden, hidden_parked = ArticleContentFactory(), ArticleContentFactory(), ArticleContentFactory()
     services.transition(parked, "mark_future")
     services.transition(hidden, "deactivate")
+    services.transition(hidden_parked, "mark_future")
+    services.transition(hidden_parked, "deactivate")
 
     out = run("approve_release", release_version="v1", username="editor")
 
@@ -222,9 +228,10 @@ def test_approve_release_approves_active_drafts_only():
     assert {statuses[c.pk] for c in drafts} == {(APPROVED, True)}
     assert statuses[parked.pk] == (FUTURE, True)
     assert statuses[hidden.pk] == (DRAFT, False)
+    assert statuses[hidden_parked.pk] == (FUTURE, False)
     assert set(Version.objects.filter(status=APPROVED).values_list("modified_by", flat=True)) == {user.pk}
     assert "Approved 2 draft(s) in release v1." in out
-    assert "2 approved, 1 parked (left unchanged) and 1 hidden (left unchanged)" in out
+    assert "2 approved, 1 parked (left unchanged) and 2 hidden (left unchanged)" in out
     assert "lock_release --release-version v1" in out
 
 
@@ -351,6 +358,16 @@ def test_deploy_release_dry_run_prints_counts_per_model_and_writes_nothing(two_r
 
 
 @pytest.mark.django_db
+def test_deploy_release_dry_run_of_a_first_deploy_writes_nothing():
+    """Nothing live yet: the dry run must not create the live pointer row either."""
+    locked_release()
+    before = snapshot()
+    out = run("deploy_release", release_version="v1", dry_run=True)
+    assert "over nothing live would change 1 grouping(s)" in out
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
 def test_deploy_release_makes_the_release_live(two_releases):
     v1, v2, pks = two_releases
     UserFactory(username="ops")
@@ -359,8 +376,11 @@ def test_deploy_release_makes_the_release_live(two_releases):
     deployment = Deployment.objects.latest()
     assert (deployment.release, deployment.previous, deployment.is_rollback) == (v2, v1, False)
     assert deployment.deployed_by.username == "ops"
-    assert sorted(ArticleContent.objects.values_list("title", flat=True))[0] != "changed" or True
-    assert pks["b"] not in set(ArticleContent.objects.values_list("pk", flat=True))
+    live_pks = set(ArticleContent.objects.values_list("pk", flat=True))
+    assert "changed" in set(ArticleContent.objects.values_list("title", flat=True))
+    assert pks["a"] not in live_pks
+    assert pks["b"] not in live_pks
+    assert len(live_pks) == 2
     assert "Deployed release v2; it is live now (before: live release v1)" in out
     assert "testapp.ArticleContent: 1 added, 1 changed, 1 removed" in out
     assert "deploy_release --release-version v1 --rollback" in out
@@ -458,10 +478,9 @@ def test_verify_release_names_content_changed_behind_the_lock():
     locked_release()
     content = ArticleContent._base_manager.get()
     ArticleContent._base_manager.filter(pk=content.pk).update(title="x")
+    version = Version.objects.get()
     error = refused("verify_release", match="no longer matches", release_version="v1")
-    assert f"testapp.ArticleContent [{content.article_id}, \"en\"] (content {content.pk}" in str(error) or (
-        "testapp.ArticleContent" in str(error) and f"content {content.pk}," in str(error)
-    )
+    assert f"testapp.ArticleContent {version.grouping_key} (content {content.pk}," in str(error)
 
 
 @pytest.mark.django_db
@@ -500,16 +519,9 @@ def test_verbosity_zero_is_silent_on_success():
 def site(tmp_path_factory) -> dict[str, str]:
     """Environment for ``python -m django`` against a migrated, file-based SQLite database."""
     directory = tmp_path_factory.mktemp("site")
+    database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(directory / "db.sqlite3")}
     (directory / "command_settings.py").write_text(
-        textwrap.dedent(
-            f"""
-            from test_settings import *  # noqa: F403
-
-            DATABASES = {{
-                "default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": {str(directory / "db.sqlite3")!r}}}
-            }}
-            """
-        )
+        f"from test_settings import *  # noqa: F403\n\nDATABASES = {{'default': {database!r}}}\n"
     )
     env = {key: value for key, value in os.environ.items() if key != "DATABASE"}
     env["DJANGO_SETTINGS_MODULE"] = "command_settings"
