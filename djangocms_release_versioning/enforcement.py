@@ -59,10 +59,17 @@ def content_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> N
 
 
 def content_post_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
-    """Drop the Versions of a deleted content row (only drafts of open releases get here)."""
+    """Drop the Versions of a deleted content row (only drafts of open releases get here).
+
+    Their releases are marked ``has_removals`` so deploys compare them in full.
+    """
+    from .models import Release
+
     item = registry.for_content(instance)
     if item is not None:
-        Version.objects.filter(content_type=item.content_type, object_id=instance.pk).delete()
+        versions = Version.objects.filter(content_type=item.content_type, object_id=instance.pk)
+        Release.objects.filter(pk__in=versions.values("release_id")).update(has_removals=True)
+        versions.delete()
 
 
 def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:

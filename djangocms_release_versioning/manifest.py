@@ -92,12 +92,48 @@ def _fetch(release: Release | None, keys: set[tuple[int, str]]) -> dict[tuple[in
     return found
 
 
-def compute_manifest(previous: Release | None, release: Release) -> DeployManifest:
-    """Compare the public content of ``previous`` (the live release) and ``release``.
+def _is_public(version: Version | None) -> bool:
+    return version is not None and version.status == APPROVED and version.active
 
-    The database computes the two set differences, so the work grows with the number of
-    changed groupings, not with the size of the site.
-    """
+
+def _classify(old: Version | None, new: Version | None) -> str | None:
+    """The kind of change between two Versions of one grouping, or None."""
+    was, now = _is_public(old), _is_public(new)
+    if was and now:
+        return CHANGED if old.object_id != new.object_id else None
+    if now:
+        return ADDED
+    return REMOVED if was else None
+
+
+def _changes_since_branch(previous: Release, release: Release) -> list[Change]:
+    """Fast path for a release branched from the live one: only rows changed since the
+    branch can differ (copied rows keep ``inherited=True`` until they change)."""
+    from .models import Version
+
+    changed = list(Version.objects.filter(release=release, inherited=False))
+    keys = {(v.content_type_id, v.grouping_key) for v in changed}
+    old_versions = _fetch(previous, keys)
+    changes = []
+    for version in sorted(changed, key=lambda v: (v.content_type_id, v.grouping_key)):
+        key = (version.content_type_id, version.grouping_key)
+        old = old_versions.get(key)
+        kind = _classify(old, version)
+        if kind is not None:
+            changes.append(
+                Change(
+                    kind,
+                    key[0],
+                    key[1],
+                    old=old if _is_public(old) else None,
+                    new=version if _is_public(version) else None,
+                )
+            )
+    return changes
+
+
+def _changes_by_comparison(previous: Release | None, release: Release) -> list[Change]:
+    """General path: the database computes the two set differences of public rows."""
     new_rows, old_rows = _public_rows(release), _public_rows(previous)
     arriving = {(ct, key) for ct, key, _ in new_rows.difference(old_rows)}
     leaving = {(ct, key) for ct, key, _ in old_rows.difference(new_rows)}
@@ -112,6 +148,21 @@ def compute_manifest(previous: Release | None, release: Release) -> DeployManife
         else:
             kind = REMOVED
         changes.append(Change(kind, key[0], key[1], old=old_versions.get(key), new=new_versions.get(key)))
+    return changes
+
+
+def compute_manifest(previous: Release | None, release: Release) -> DeployManifest:
+    """Compare the public content of ``previous`` (the live release) and ``release``.
+
+    When ``release`` was branched from ``previous`` (the usual next release or a hotfix)
+    only the rows changed since the branch are read, so the work grows with the number of
+    changed groupings, not with the size of the site. Otherwise (rollbacks, releases
+    branched from elsewhere) the database computes the set differences.
+    """
+    if previous is not None and release.based_on_id == previous.pk and not release.has_removals:
+        changes = _changes_since_branch(previous, release)
+    else:
+        changes = _changes_by_comparison(previous, release)
     return DeployManifest(release=release, previous=previous, changes=changes)
 
 

@@ -103,6 +103,11 @@ class Release(models.Model):
         related_name="+",
     )
     first_deployed_at = models.DateTimeField(_("first deployed"), null=True, blank=True)
+    has_removals = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("A Version was deleted after branching; deploys compare the whole release."),
+    )
 
     objects = ReleaseManager()
 
@@ -204,10 +209,15 @@ class Version(models.Model):
     (copy-on-write); a release holds at most one Version per grouping.
     """
 
+    # No single-column indexes: the composite indexes below start with these columns.
     release = models.ForeignKey(
-        Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="versions"
+        Release,
+        verbose_name=_("release"),
+        on_delete=models.CASCADE,
+        related_name="versions",
+        db_index=False,
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     object_id = models.PositiveBigIntegerField()
     content = GenericForeignKey("content_type", "object_id")
     grouping_key = models.CharField(
@@ -220,6 +230,11 @@ class Version(models.Model):
         _("active"), default=True, help_text=_("False hides the content in this release.")
     )
     fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    inherited = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Copied by branching and unchanged since; deploys skip such rows."),
+    )
     modified = models.DateTimeField(_("modified"), default=timezone.now)
     modified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -228,6 +243,7 @@ class Version(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # users are rarely deleted; an index would cost every Version row
     )
 
     objects = VersionManager()
@@ -246,6 +262,12 @@ class Version(models.Model):
                 fields=["content_type", "object_id", "release"],
                 name="release_versioning_content",
             ),
+            # Only changed rows are indexed: a deploy reads what changed since the branch.
+            models.Index(
+                fields=["release"],
+                condition=Q(inherited=False),
+                name="release_versioning_changed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -254,11 +276,15 @@ class Version(models.Model):
     # -- persistence ------------------------------------------------------------------
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save the version.
+        """Save the version (it no longer counts as inherited from the base release).
 
         :raises ValidationError: the release is locked.
         """
         self._refuse_if_release_locked()
+        self.inherited = False
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "inherited"}
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

@@ -143,14 +143,15 @@ def _copy_versions(base: Release, release: Release) -> int:
     columns = [opts.get_field(name).column for name in copied]
     release_column = opts.get_field("release").column
     fingerprint_column = opts.get_field("fingerprint").column
+    inherited_column = opts.get_field("inherited").column
     sql = (
         f"INSERT INTO {qn(opts.db_table)} ({qn(release_column)}, {qn(fingerprint_column)}, "
-        f"{', '.join(qn(c) for c in columns)}) "
-        f"SELECT %s, %s, {', '.join(qn(c) for c in columns)} FROM {qn(opts.db_table)} "
+        f"{qn(inherited_column)}, {', '.join(qn(c) for c in columns)}) "
+        f"SELECT %s, %s, %s, {', '.join(qn(c) for c in columns)} FROM {qn(opts.db_table)} "
         f"WHERE {qn(release_column)} = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [release.pk, "", base.pk])
+        cursor.execute(sql, [release.pk, "", True, base.pk])
         return cursor.rowcount
 
 
@@ -167,7 +168,7 @@ def approve_release(release: Release | str, *, user: AbstractBaseUser | None = N
         release = lock_release_row(release)
         _require_editable(release)
         count = Version.objects.filter(release=release, status=DRAFT, active=True).update(
-            status=APPROVED, modified=timezone.now(), modified_by=_user(user)
+            status=APPROVED, modified=timezone.now(), modified_by=_user(user), inherited=False
         )
         record(
             Action.APPROVE_RELEASE,
