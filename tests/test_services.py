@@ -545,6 +545,10 @@ def test_grouping_taken_message_is_readable():
     assert "content of type article content" in error.value.messages[0]
 
 
+def _change_tuples(changes):
+    return sorted((c.kind, c.grouping_key, c.old and c.old.pk, c.new and c.new.pk) for c in changes)
+
+
 def test_deploy_of_branch_reads_only_changed_rows_and_matches_full_comparison():
     from djangocms_release_versioning.manifest import _changes_by_comparison, compute_manifest
 
@@ -560,14 +564,13 @@ def test_deploy_of_branch_reads_only_changed_rows_and_matches_full_comparison():
     branch = refreshed(branch)
     fast = compute_manifest(release, branch)
     full = _changes_by_comparison(release, branch)
-    as_tuples = lambda changes: sorted((c.kind, c.grouping_key, c.old and c.old.pk, c.new and c.new.pk) for c in changes)  # noqa: E731
-    assert as_tuples(fast.changes) == as_tuples(full)
+    assert _change_tuples(fast.changes) == _change_tuples(full)
     assert fast.counts() == {"testapp.ArticleContent": {"added": 1, "changed": 1, "removed": 1}}
     assert Version.objects.filter(release=branch, inherited=False).count() == 3
 
 
 def test_deleting_a_version_forces_full_comparison():
-    release, (content,) = live_release()
+    release, _ = live_release()
     branch = services.create_release("v2", based_on=release)
     with use_release(branch):
         extra = ArticleContentFactory()
