@@ -217,33 +217,41 @@ def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None
     return release
 
 
+def check_unlock(release: Release) -> None:
+    """Raise if ``release`` cannot be unlocked (used before asking for confirmation too).
+
+    :raises ValidationError: not locked, deployed at least once, or branched from.
+    """
+    if not release.is_locked:
+        raise _error("Release %(release)s is not locked.", "not_locked", release=release.version)
+    if release.is_deployed:
+        raise _error(
+            "Release %(release)s has been deployed and stays locked for good. Create a "
+            "release based on it (create_release --based-on %(release)s) to change content.",
+            "deployed",
+            release=release.version,
+        )
+    if release.branches.exists():
+        raise _error(
+            "Release %(release)s has releases branched from it (%(branches)s); they share "
+            "its content, so it stays locked.",
+            "has_branches",
+            release=release.version,
+            branches=", ".join(release.branches.values_list("version", flat=True)),
+        )
+
+
 def unlock_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> Release:
     """Make a locked, never deployed release editable again.
 
-    :raises ValidationError: not locked, or deployed at least once.
+    :raises ValidationError: not locked, deployed at least once, or branched from.
     :raises PermissionDenied: ``user`` may not unlock.
     """
     require_release_permission(user, "unlock")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(Release)):
         release = lock_release_row(release)
-        if not release.is_locked:
-            raise _error("Release %(release)s is not locked.", "not_locked", release=release.version)
-        if release.is_deployed:
-            raise _error(
-                "Release %(release)s has been deployed and stays locked for good. Create a "
-                "release based on it (create_release --based-on %(release)s) to change content.",
-                "deployed",
-                release=release.version,
-            )
-        if release.branches.exists():
-            raise _error(
-                "Release %(release)s has releases branched from it (%(branches)s); they share "
-                "its content, so it stays locked.",
-                "has_branches",
-                release=release.version,
-                branches=", ".join(release.branches.values_list("version", flat=True)),
-            )
+        check_unlock(release)
         release.is_locked = False
         release.locked_at = None
         release.locked_by = None
@@ -814,6 +822,7 @@ def _user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
 __all__ = [
     "approve_release",
     "attach_new_content",
+    "check_unlock",
     "create_draft",
     "create_release",
     "deploy_release",

@@ -318,6 +318,12 @@ def test_unlock_release_refuses_a_deployed_release():
 
 
 @pytest.mark.django_db
+def test_unlock_release_refuses_a_deployed_release_before_asking():
+    live_release()
+    refused("unlock_release", match="has been deployed", release_version="v1", stdin=io.StringIO(""))
+
+
+@pytest.mark.django_db
 def test_unlock_release_refuses_an_open_release():
     ArticleContentFactory()
     refused("unlock_release", match="not locked", release_version="v1", force=True)

@@ -41,6 +41,7 @@ class Command(ReleaseCommand):
         **options: Any,
     ) -> None:
         release = resolve_release(version)
+        services.check_unlock(release)  # refuse before asking for a confirmation in vain
         if not force:
             self._confirm(release.version, options.get("stdin", sys.stdin))
         services.unlock_release(release, user=user)
