@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -605,14 +605,24 @@ def _copy_into_release(
     item: VersionableItem, content: models.Model, release: Release, user: AbstractBaseUser | None
 ) -> models.Model:
     copy = item.copy_function(content)
-    version = Version.objects.create(
-        release=release,
-        content_type=item.content_type,
-        object_id=copy.pk,
-        grouping_key=item.grouping_key(copy),
-        status=DRAFT,
-        modified_by=_user(user),
-    )
+    try:
+        with transaction.atomic(using=_db_for(Version)):
+            version = Version.objects.create(
+                release=release,
+                content_type=item.content_type,
+                object_id=copy.pk,
+                grouping_key=item.grouping_key(copy),
+                status=DRAFT,
+                modified_by=_user(user),
+            )
+    except IntegrityError:
+        # A concurrent call put this grouping into the release first (the unique
+        # constraint made us wait for it): drop our copy and return theirs.
+        copy.delete()
+        winner = Version.objects.get(
+            release=release, content_type=item.content_type, grouping_key=item.grouping_key(content)
+        )
+        return item.content_model._base_manager.get(pk=winner.object_id)
     record(
         Action.CREATE_DRAFT,
         release=release,
@@ -677,7 +687,9 @@ def transition(
         if version.release_id in locked_release_ids([version.release_id]):
             version.release.is_locked = True
         _require_editable(version.release)
-        version = Version.objects.select_for_update().select_related("release").get(pk=version.pk)
+        # of=self: locking the joined release row too would deadlock concurrent transitions
+        # (they all hold a shared lock on it).
+        version = Version.objects.select_for_update(of=("self",)).select_related("release").get(pk=version.pk)
         getattr(version, name)(user=user)
     return version
 
