@@ -93,7 +93,11 @@ def edit_in_place(content: models.Model) -> ReasonedBool:
     """Whether ``content`` may be edited as it is (no copy needed), with the reason if not."""
     if registry.for_content(content) is None:
         return ReasonedBool(True)
-    versions = versions_of(content)
+    return editable_with_versions(versions_of(content))
+
+
+def editable_with_versions(versions: list[Version]) -> ReasonedBool:
+    """:func:`edit_in_place` for a content row whose Versions (with releases) are known."""
     refusal = write_refusal(versions)
     if refusal is not None:
         return ReasonedBool(False, refusal.messages[0])
