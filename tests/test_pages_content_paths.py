@@ -14,8 +14,8 @@ from django.urls import reverse
 from djangocms_release_versioning import services
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.models import Release, Version
-from tests.test_pages_admin import snapshot
 from tests.pages_support import add_text, branch, content_of, edit, make_page, ship, texts, translate
+from tests.test_pages_admin import snapshot
 from tests.testapp.models import SeoExtension
 
 pytestmark = pytest.mark.django_db
