@@ -63,7 +63,8 @@ def write_refusal(versions: list[Version], *, deleting: bool = False) -> Validat
         return ValidationError(
             gettext(
                 "This content belongs to locked release %(releases)s and cannot change. "
-                "Branch a new release from it and edit the content there."
+                "Work in an open release and use Edit in the toolbar (create_draft()) to "
+                "get an editable copy there."
             )
             % {"releases": _names(locked)},
             code="release_locked",
@@ -71,8 +72,8 @@ def write_refusal(versions: list[Version], *, deleting: bool = False) -> Validat
     if len(versions) > 1:
         return ValidationError(
             gettext(
-                "This content is shared by releases %(releases)s; it is never edited in "
-                "place. Use create_draft() (the toolbar's Edit) to get an editable copy."
+                "This content is shared by releases %(releases)s and is never edited in "
+                "place. Use Edit in the toolbar (create_draft()) to get an editable copy."
             )
             % {"releases": _names(versions)},
             code="content_shared",
@@ -81,7 +82,8 @@ def write_refusal(versions: list[Version], *, deleting: bool = False) -> Validat
         return ValidationError(
             gettext(
                 "This content is approved in release %(releases)s and cannot change. "
-                "Use create_draft() (the toolbar's Edit) to get an editable copy."
+                "Use Edit in the toolbar (create_draft()) to get an editable copy as a new "
+                "draft."
             )
             % {"releases": _names(versions)},
             code="content_approved",

@@ -6,10 +6,11 @@ and one receiver per sender.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models.signals import post_delete, pre_delete, pre_save
 
 from . import enforcement, registry
@@ -66,10 +67,61 @@ def install_managers(model: type[models.Model]) -> None:
     setattr(model, _MARK, True)
 
 
+def atomic_writes(model: type[models.Model]) -> None:
+    """Run ``model.save()`` / ``delete()`` in a transaction when none is open.
+
+    The write guards take a shared row lock on the releases involved; outside a
+    transaction no lock could be held, and a concurrent ``lock_release`` could commit
+    between the guard and the write. Inside an open transaction nothing changes (no
+    savepoint query, and a refused save leaves the outer transaction usable).
+    """
+    for name in ("save", "delete"):
+        original = getattr(model, name)
+        if getattr(original, "_release_atomic", False):
+            continue
+
+        def wrapper(self: models.Model, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+            if transaction.get_connection(using).in_atomic_block:
+                return _original(self, *args, **kwargs)
+            with transaction.atomic(using=using):
+                return _original(self, *args, **kwargs)
+
+        functools.update_wrapper(wrapper, original)
+        wrapper._release_atomic = True
+        setattr(model, name, wrapper)
+
+
+def _placeholder_change_permission(original: Any) -> Any:
+    """Wrap ``has_placeholder_change_permission``: placeholders of content that cannot be
+    edited in place are read-only whatever the user may do (endpoints such as
+    djangocms-text's check only this method, not the placeholder checks)."""
+
+    def has_placeholder_change_permission(self: models.Model, user: Any) -> bool:
+        if original is not None:
+            allowed = original(self, user)
+        else:
+            opts = self._meta
+            allowed = user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        return bool(allowed) and bool(is_editable(self))
+
+    has_placeholder_change_permission._release_wrapped = True
+    has_placeholder_change_permission._release_original = original
+    return has_placeholder_change_permission
+
+
 def install_content_methods(model: type[models.Model]) -> None:
-    """``is_editable(request)`` and ``content_indicator()`` as django CMS expects them."""
+    """``is_editable(request)``, ``content_indicator()``, a read-only ``versions`` and a
+    ``has_placeholder_change_permission`` that respects editability."""
     model.is_editable = is_editable
     model.content_indicator = content_indicator
+    original = getattr(model, "has_placeholder_change_permission", None)
+    if not getattr(original, "_release_wrapped", False):
+        model.has_placeholder_change_permission = _placeholder_change_permission(original)
+    if not hasattr(model, "versions"):  # what apps written for djangocms-versioning read
+        from .ecosystem import content_versions
+
+        model.versions = property(content_versions)
 
 
 def install_placeholder_check() -> None:
@@ -90,6 +142,7 @@ def install(item: VersionableItem) -> None:
     model = item.content_model
     install_managers(model)
     install_content_methods(model)
+    atomic_writes(model)
     drop_unique_together(model)
     uid = f"release_versioning_{model._meta.label_lower}"
     pre_save.connect(enforcement.content_pre_save, sender=model, dispatch_uid=f"{uid}_save")
@@ -108,18 +161,27 @@ def install_global() -> None:
     from cms.models import CMSPlugin
 
     install_placeholder_check()
+    atomic_writes(CMSPlugin)
     from cms.models import PageContent
 
     from .pages import on_release_deployed
     from .signals import release_deployed
 
     if registry.is_registered(PageContent):
+        from cms.management.commands.subcommands.copy import CopyLangCommand
+
+        from .page_admin import replace_page_admin
+        from .pages import copy_lang_handle
+
         release_deployed.connect(on_release_deployed, dispatch_uid="release_versioning_page_urls")
+        replace_page_admin()
+        CopyLangCommand.handle = copy_lang_handle  # core reads and writes the *public* rows
     from . import ecosystem
     from .admin_integration import replace_content_admins
 
     replace_content_admins()
     ecosystem.install()
+    install_stories_feeds()
     for model in apps.get_models():
         label = model._meta.label_lower
         if issubclass(model, CMSPlugin):
@@ -128,7 +190,23 @@ def install_global() -> None:
             model._meta.get_field("extended_object").remote_field.model
         ):
             receiver = enforcement.extension_pre_write
+            atomic_writes(model)
         else:
             continue
         pre_save.connect(receiver, sender=model, dispatch_uid=f"release_versioning_{label}_save")
         pre_delete.connect(receiver, sender=model, dispatch_uid=f"release_versioning_{label}_delete")
+
+
+def install_stories_feeds() -> None:
+    """djangocms-stories' RSS feeds list every post; make them list live posts only."""
+    if not apps.is_installed("djangocms_stories"):
+        return
+    from djangocms_stories import feeds
+    from djangocms_stories.models import PostContent
+
+    from .stories import live_feed_items
+
+    if not registry.is_registered(PostContent):
+        return
+    for feed in (feeds.LatestEntriesFeed, feeds.TagFeed, feeds.FBInstantArticles):
+        feed.items = live_feed_items(feed.__dict__["items"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 
@@ -519,9 +520,20 @@ def rebuild_page_urls(manifest: DeployManifest) -> None:
         _write(language, targets)
 
 
+def _reload_apphooks_if_needed(manifest: DeployManifest) -> None:
+    """A changed page with an apphook: every process rebuilds its URLconf after commit."""
+    from cms.models import Page
+    from cms.utils.apphook_reload import mark_urlconf_as_changed
+
+    page_ids = {page_id for pages in _live_changes(manifest).values() for page_id in pages}
+    if page_ids and Page.objects.filter(pk__in=page_ids).exclude(application_urls__in=["", None]).exists():
+        transaction.on_commit(mark_urlconf_as_changed)
+
+
 def on_release_deployed(sender: Any, manifest: DeployManifest, **kwargs: Any) -> None:
     """``release_deployed`` receiver."""
     rebuild_page_urls(manifest)
+    _reload_apphooks_if_needed(manifest)
 
 
 def iter_page_contents(pages: Iterable[Page], attr: str = "filtered_translations") -> Iterator[PageContent]:

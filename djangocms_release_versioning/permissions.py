@@ -45,9 +45,11 @@ def can_change_content(user: AbstractBaseUser | None, content: models.Model) -> 
         return True
     if not user.is_active:
         return False
-    check = getattr(content, "has_placeholder_change_permission", None)
+    check = getattr(type(content), "has_placeholder_change_permission", None)
+    # The user's own permission, not the editability the integration adds on top.
+    check = getattr(check, "_release_original", check)
     if check is not None:  # PageContent: django CMS page permissions
-        return bool(check(user))
+        return bool(check(content, user))
     opts = content._meta
     return user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 

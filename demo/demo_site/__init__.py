@@ -1,0 +1,1 @@
+"""The demo site's own app: the ``setup_demo`` command and the seeding it runs."""
