@@ -19,13 +19,14 @@ test: test-postgres test-browser docs
 endif
 
 test-sqlite:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not browser"
 
 test-postgres:
-	DATABASE=postgres $(BIN)/python -m pytest -q
+	DATABASE=postgres $(BIN)/python -m pytest -q -m "not browser"
 
 test-browser:
-	@if [ -d tests/e2e ]; then ./scripts/install-browser && $(BIN)/python -m pytest -q tests/e2e -m browser; fi
+	./scripts/install-browser
+	$(BIN)/python -m pytest -q -m browser tests/e2e
 
 lint:
 	$(BIN)/ruff check .

@@ -77,3 +77,31 @@ def replace_content_admins(site: admin.AdminSite | None = None) -> None:
         )
         site.unregister(model)
         site.register(model, admin_class)
+    replace_grouper_admins(site)
+
+
+def replace_grouper_admins(site: admin.AdminSite | None = None) -> None:
+    """Re-register grouper admins of items with a ``grouper_admin_mixin`` in front of it.
+
+    ``"__default__"`` means :class:`.grouper_admin.ReleaseGrouperAdminMixin`; a class is
+    used instead of it. Only ``GrouperModelAdmin``-like admins (``get_content_obj``) qualify.
+    """
+    from .grouper_admin import ReleaseGrouperAdminMixin
+
+    site = site or admin.site
+    for item in registry.items():
+        mixin = item.grouper_admin_mixin
+        if item.uses_default_grouper_admin_mixin:
+            mixin = ReleaseGrouperAdminMixin
+        model_admin = site._registry.get(item.grouper_model)
+        if not isinstance(mixin, type) or model_admin is None or isinstance(model_admin, mixin):
+            continue
+        if not hasattr(model_admin, "get_content_obj"):
+            continue
+        admin_class = type(
+            f"Release{type(model_admin).__name__}",
+            (mixin, type(model_admin)),
+            {"__module__": mixin.__module__},
+        )
+        site.unregister(item.grouper_model)
+        site.register(item.grouper_model, admin_class)

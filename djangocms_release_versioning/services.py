@@ -9,8 +9,10 @@ Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock v
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
     from .datastructures import VersionableItem
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _error(message: str, code: str, **params: object) -> ValidationError:
@@ -66,6 +70,25 @@ def _require_editable(release: Release) -> None:
         )
 
 
+def _requires(operation: str) -> Callable[[F], F]:
+    """Check the release permission for ``operation`` when a user is given.
+
+    The undecorated function stays reachable as ``.unchecked`` for services that compose
+    others after checking their own permission once (``publish_now``).
+    """
+
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, user: AbstractBaseUser | None = None, **kwargs: Any) -> Any:
+            require_release_permission(user, operation)
+            return func(*args, user=user, **kwargs)
+
+        wrapper.unchecked = func
+        return wrapper
+
+    return decorator
+
+
 def _fresh(release: Release | str | int) -> Release:
     """The release as it is in the database now (callers may hold a stale instance)."""
     resolved = resolve_release(release)
@@ -79,6 +102,7 @@ def _db_for(model: type[models.Model]) -> str:
 # -- releases ---------------------------------------------------------------------------
 
 
+@_requires("create")
 def create_release(
     version: str,
     *,
@@ -94,7 +118,6 @@ def create_release(
     :raises ValidationError: empty or taken version, unknown or unlocked base.
     :raises PermissionDenied: ``user`` may not create releases.
     """
-    require_release_permission(user, "create")
     version = (version or "").strip()
     if not version:
         raise _error("A release needs a version, e.g. v1.2.0.", "version_required")
@@ -155,6 +178,7 @@ def _copy_versions(base: Release, release: Release) -> int:
         return cursor.rowcount
 
 
+@_requires("approve")
 def approve_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> int:
     """Approve every active draft of ``release`` in one UPDATE; parked and hidden rows stay.
 
@@ -162,7 +186,6 @@ def approve_release(release: Release | str, *, user: AbstractBaseUser | None = N
     :raises ValidationError: the release is locked or deprecated.
     :raises PermissionDenied: ``user`` may not approve.
     """
-    require_release_permission(user, "approve")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(Release)):
         release = lock_release_row(release)
@@ -181,6 +204,7 @@ def approve_release(release: Release | str, *, user: AbstractBaseUser | None = N
     return count
 
 
+@_requires("lock")
 def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> Release:
     """Make ``release`` immutable and record the fingerprint of everything it contains.
 
@@ -189,7 +213,6 @@ def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None
     """
     from .fingerprint import release_digest, version_digests
 
-    require_release_permission(user, "lock")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(Release)):
         release = lock_release_row(release)
@@ -241,13 +264,13 @@ def check_unlock(release: Release) -> None:
         )
 
 
+@_requires("unlock")
 def unlock_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> Release:
     """Make a locked, never deployed release editable again.
 
     :raises ValidationError: not locked, deployed at least once, or branched from.
     :raises PermissionDenied: ``user`` may not unlock.
     """
-    require_release_permission(user, "unlock")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(Release)):
         release = lock_release_row(release)
@@ -262,6 +285,7 @@ def unlock_release(release: Release | str, *, user: AbstractBaseUser | None = No
     return release
 
 
+@_requires("deprecate")
 def deprecate_release(
     release: Release | str, *, undo: bool = False, user: AbstractBaseUser | None = None
 ) -> Release:
@@ -270,7 +294,6 @@ def deprecate_release(
     :raises ValidationError: the release is live, or already in the requested state.
     :raises PermissionDenied: ``user`` may not deprecate.
     """
-    require_release_permission(user, "deprecate")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(Release)):
         release = lock_release_row(release)
@@ -373,6 +396,7 @@ def _invalidate_caches_on_commit(manifest: DeployManifest) -> None:
     transaction.on_commit(invalidate, using=_db_for(LiveRelease))
 
 
+@_requires("deploy")
 def deploy_release(
     release: Release | str,
     *,
@@ -393,7 +417,6 @@ def deploy_release(
         ``rollback``, or ``rollback`` to a release that was never deployed.
     :raises PermissionDenied: ``user`` may not deploy.
     """
-    require_release_permission(user, "deploy")
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(LiveRelease)):
         pointer = _read_pointer() if dry_run else _lock_pointer()
@@ -724,7 +747,7 @@ def _hotfix(content: models.Model, *, user: AbstractBaseUser | None, publish: bo
                 "Nothing is live yet, so there is nothing to patch. Deploy a release first.",
                 "nothing_live",
             )
-        patch = create_release(
+        patch = create_release.unchecked(
             _hotfix_version(live),
             based_on=live,
             description=gettext("Hotfix of %(release)s: %(object)s")
@@ -744,8 +767,8 @@ def _hotfix(content: models.Model, *, user: AbstractBaseUser | None, publish: bo
             if existing is None or not existing.active or existing.status != APPROVED:
                 raise _error("This content is not live, so it cannot be unpublished.", "not_live")
             existing.deactivate(user=user)
-        lock_release(patch, user=user)
-        manifest = deploy_release(patch, user=user)
+        lock_release.unchecked(patch, user=user)
+        manifest = deploy_release.unchecked(patch, user=user)
         if working is not None and working.pk != patch.pk and working.is_editable:
             _follow_hotfix(item, key, working, content, publish=publish, user=user)
     return manifest

@@ -44,9 +44,8 @@ def test_use_release_as_decorator():
 
 
 def test_use_release_unknown_release():
-    with pytest.raises(ValidationError, match="no release nope"):
-        with use_release("nope"):
-            pass
+    with pytest.raises(ValidationError, match="no release nope"), use_release("nope"):
+        pass
 
 
 def test_use_release_is_per_thread():

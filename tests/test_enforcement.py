@@ -138,7 +138,7 @@ def test_approved_content_is_immutable_in_open_release():
 
 def test_shared_content_is_immutable():
     release = services.create_release("v1")
-    content, placeholder, plugin = _content_with_plugin(release)
+    content, _placeholder, _plugin = _content_with_plugin(release)
     services.lock_release(release)
     branch = services.create_release("v2", based_on=release)
     assert version_of(content, branch).object_id == content.pk
@@ -149,7 +149,7 @@ def test_shared_content_is_immutable():
 
 def test_draft_content_saves_and_plugins_change():
     release = services.create_release("v1")
-    content, placeholder, plugin = _content_with_plugin(release)
+    content, placeholder, _plugin = _content_with_plugin(release)
     content.title = "changed"
     content.save()
     add_plugin(placeholder, "TextPlugin", "en", body="<p>second</p>")
@@ -229,7 +229,7 @@ def test_move_plugin_endpoint_refused(locked, admin_client):
 
 def test_endpoints_allow_draft_content(admin_client):
     release = services.create_release("v1")
-    _, placeholder, plugin = _content_with_plugin(release)
+    _, _placeholder, plugin = _content_with_plugin(release)
     response = admin_client.post(
         reverse("admin:cms_placeholder_edit_plugin", args=[plugin.pk]), {"body": "<p>edited</p>"}
     )
@@ -239,7 +239,7 @@ def test_endpoints_allow_draft_content(admin_client):
 
 def test_approved_plugins_refuse_direct_delete_but_grouper_delete_cascades():
     release = services.create_release("v1")
-    content, placeholder, plugin = _content_with_plugin(release)
+    content, _placeholder, plugin = _content_with_plugin(release)
     services.approve_release(release)
     with pytest.raises(ValidationError, match="approved"), transaction.atomic():
         plugin.delete()

@@ -41,7 +41,7 @@ def test_every_state():
 
 
 def test_empty_when_grouping_not_in_working_release():
-    release, (content,) = live_release()
+    _release, (content,) = live_release()
     other = services.create_release("other")
     with use_release(other):
         assert _fresh(content).content_indicator() == "empty"

@@ -6,7 +6,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-INNER_TEST = '''
+INNER_TEST = """
 import pytest
 
 from djangocms_release_versioning import services
@@ -28,7 +28,7 @@ def test_objects_serve_candidate(release_version):
 
 def test_named_release_must_exist(release_under_test):
     pass
-'''
+"""
 
 
 @pytest.fixture
@@ -40,7 +40,9 @@ def inner(pytester, monkeypatch):
 
 
 def test_release_version_option_serves_that_release(inner):
-    result = inner.runpytest_subprocess("--release-version", "v2", "-p", "no:cacheprovider", "-k", "candidate")
+    result = inner.runpytest_subprocess(
+        "--release-version", "v2", "-p", "no:cacheprovider", "-k", "candidate"
+    )
     result.assert_outcomes(passed=1)
     assert "public content from release v2" in result.stdout.str()
 

@@ -1,0 +1,294 @@
+"""The release admin (list, release page, lifecycle actions, review) and read-only admins
+for Versions, Deployments and the audit trail.
+
+Releases are never edited through a form: every change goes through :mod:`.services`
+from the endpoints in :mod:`.views`, which this admin serves under its own URLs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+from .constants import APPROVED, DRAFT, FUTURE
+from .models import AuditEntry, Deployment, Release, Version
+from .permissions import APP_LABEL, has_release_permission
+
+LOCK_ICON = mark_safe(
+    '<svg class="rv-lock" viewBox="0 0 16 16" aria-hidden="true">'
+    '<path d="M4 7V5a4 4 0 1 1 8 0v2h1v9H3V7zm2 0h4V5a2 2 0 1 0-4 0z"/></svg>'
+)
+
+STATE_LABELS = {
+    "open": _("open"),
+    "locked": _("locked"),
+    "deployed": _("deployed"),
+}
+
+
+def state_badge(release: Release) -> str:
+    """The release state as a coloured badge (plus *deprecated* when it is)."""
+    badge = format_html(
+        '<span class="rv-badge rv-badge-{}">{}{}</span>',
+        release.state,
+        LOCK_ICON if release.is_locked else "",
+        STATE_LABELS[release.state],
+    )
+    if release.is_deprecated:
+        badge += format_html(' <span class="rv-badge rv-badge-deprecated">{}</span>', _("deprecated"))
+    return badge
+
+
+class ReleaseStateFilter(admin.SimpleListFilter):
+    """Filter by state; deprecated releases are hidden unless asked for."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [
+            ("open", _("Open")),
+            ("locked", _("Locked, not deployed")),
+            ("deployed", _("Deployed")),
+            ("deprecated", _("Deprecated")),
+            ("all", _("All, including deprecated")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == "deprecated":
+            return queryset.filter(is_deprecated=True)
+        queryset = queryset.filter(is_deprecated=False)
+        if value == "open":
+            return queryset.filter(is_locked=False)
+        if value == "locked":
+            return queryset.filter(is_locked=True, first_deployed_at__isnull=True)
+        if value == "deployed":
+            return queryset.filter(first_deployed_at__isnull=False)
+        return queryset
+
+
+def _count(**condition: Any) -> Count:
+    return Count("versions", filter=Q(**{f"versions__{key}": value for key, value in condition.items()}))
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Releases: their state and counts, the release page, lifecycle actions and review."""
+
+    list_display = (
+        "version",
+        "state",
+        "based_on",
+        "contents",
+        "created",
+        "locked",
+    )
+    list_filter = (ReleaseStateFilter,)
+    search_fields = ("version", "description")
+    list_per_page = 50
+
+    class Media:
+        css = {"all": ("djangocms_release_versioning/css/admin.css",)}
+
+    # -- list ---------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Releases with their Version counts per status, in one query."""
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("based_on", "created_by", "locked_by", "live_pointer")
+            .annotate(
+                n_draft=_count(status=DRAFT, active=True),
+                n_future=_count(status=FUTURE, active=True),
+                n_approved=_count(status=APPROVED, active=True),
+                n_hidden=_count(active=False),
+            )
+        )
+
+    @admin.display(description=_("state"), ordering="is_locked")
+    def state(self, obj: Release) -> str:
+        """State badge, and the live marker on the live release."""
+        badge = state_badge(obj)
+        if self.live(obj):
+            badge += format_html(' <span class="rv-badge rv-badge-live">{}</span>', _("live"))
+        return badge
+
+    @staticmethod
+    def live(obj: Release) -> bool:
+        try:
+            return obj.live_pointer is not None
+        except Release.live_pointer.RelatedObjectDoesNotExist:
+            return False
+
+    @admin.display(description=_("contents"))
+    def contents(self, obj: Release) -> str:
+        """Active drafts, parked, approved and hidden Versions (annotated, no extra query)."""
+        counts = (
+            ("draft", obj.n_draft, _("drafts")),
+            ("future", obj.n_future, _("parked")),
+            ("approved", obj.n_approved, _("approved")),
+            ("hidden", obj.n_hidden, _("hidden")),
+        )
+        return format_html(
+            '<span class="rv-counts">{}</span>',
+            format_html_join(
+                " ",
+                '<span class="rv-status rv-status-{}" title="{}">{} {}</span>',
+                ((status, label, count, label) for status, count, label in counts),
+            ),
+        )
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj: Release) -> str:
+        return _who_when(obj.created_at, obj.created_by)
+
+    @admin.display(description=_("locked"), ordering="locked_at")
+    def locked(self, obj: Release) -> str:
+        return _who_when(obj.locked_at, obj.locked_by) if obj.locked_at else "—"
+
+    # -- permissions: releases change through the lifecycle actions only -------------------
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_module_perms(APP_LABEL)
+
+    def has_view_permission(self, request: HttpRequest, obj: Release | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return has_release_permission(request.user, "create")
+
+    def has_change_permission(self, request: HttpRequest, obj: Release | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Release | None = None) -> bool:
+        return False
+
+    # -- views ----------------------------------------------------------------------------
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        return views.create(request, model_admin=self)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, obj):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        return views.release_detail(request, obj, model_admin=self)
+
+    def get_urls(self) -> list[URLPattern]:
+        """The lifecycle, review, compare and content-action endpoints before the default URLs."""
+        name = views.URL_PREFIX
+        urls = [
+            path("<int:pk>/select/", self._wrap(views.select), name=f"{name}_select"),
+            path("<int:pk>/deploy/", self._wrap(views.deploy), name=f"{name}_deploy"),
+            path("<int:pk>/review/", self._wrap(views.review), name=f"{name}_review"),
+            path(
+                "compare/<int:content_type_id>/<int:left_id>/<int:right_id>/",
+                self._wrap(views.compare),
+                name=f"{name}_compare",
+            ),
+            path(
+                "content/<int:content_type_id>/<int:object_id>/<str:action>/",
+                self._wrap(views.content_action),
+                name=f"{name}_content_action",
+            ),
+        ]
+        for action in views.RELEASE_ACTIONS:
+            urls.append(
+                path(
+                    f"<int:pk>/{action}/",
+                    self._wrap(views.release_action, action=action),
+                    name=f"{name}_{action}",
+                )
+            )
+        return urls + super().get_urls()
+
+    def _wrap(self, view: Any, **extra: Any) -> Any:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return view(request, *args, model_admin=self, **kwargs, **extra)
+
+        wrapper.__name__ = view.__name__
+        return self.admin_site.admin_view(wrapper)
+
+
+def _who_when(when: Any, who: Any) -> str:
+    if when is None:
+        return "—"
+    return format_html(
+        '<span class="rv-when">{}</span><span class="rv-who">{}</span>',
+        date_format(localtime(when), "Y-m-d H:i"),
+        who.get_username() if who else "",
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browsable, never editable: these rows are written by the services only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Version)
+class VersionAdmin(ReadOnlyAdmin):
+    list_display = ("grouping_key", "content_type", "release", "status", "active", "modified", "modified_by")
+    list_filter = ("release", "status", "active", "content_type")
+    search_fields = ("grouping_key", "release__version")
+    list_select_related = ("release", "content_type", "modified_by")
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    list_display = ("release", "previous", "is_rollback", "deployed_at", "deployed_by", "changes")
+    list_filter = ("is_rollback",)
+    list_select_related = ("release", "previous", "deployed_by")
+    date_hierarchy = "deployed_at"
+
+    @admin.display(description=_("changes"))
+    def changes(self, obj: Deployment) -> str:
+        totals = {"added": 0, "changed": 0, "removed": 0}
+        for counts in (obj.summary or {}).values():
+            for kind in totals:
+                totals[kind] += counts.get(kind, 0)
+        return ", ".join(f"{count} {kind}" for kind, count in totals.items())
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "action",
+        "release_version",
+        "object_repr",
+        "from_state",
+        "to_state",
+        "user",
+    )
+    list_filter = ("action", "release")
+    search_fields = ("release_version", "object_repr")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
