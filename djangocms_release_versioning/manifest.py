@@ -72,7 +72,10 @@ def _public_rows(release: Release | None):
     )
 
 
-def _fetch(release: Release | None, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Version]:
+def fetch_versions(
+    release: Release | None, keys: set[tuple[int, str]], *, select_related: tuple[str, ...] = ()
+) -> dict[tuple[int, str], Version]:
+    """``{(content type id, grouping key): Version}`` of ``release`` for ``keys`` (batched)."""
     from .models import Version
 
     found: dict[tuple[int, str], Version] = {}
@@ -87,7 +90,7 @@ def _fetch(release: Release | None, keys: set[tuple[int, str]]) -> dict[tuple[in
                 release=release,
                 content_type_id=content_type_id,
                 grouping_key__in=grouping_keys[start : start + _BATCH],
-            ):
+            ).select_related(*select_related):
                 found[(version.content_type_id, version.grouping_key)] = version
     return found
 
@@ -113,7 +116,7 @@ def _changes_since_branch(previous: Release, release: Release) -> list[Change]:
 
     changed = list(Version.objects.filter(release=release, inherited=False))
     keys = {(v.content_type_id, v.grouping_key) for v in changed}
-    old_versions = _fetch(previous, keys)
+    old_versions = fetch_versions(previous, keys)
     changes = []
     for version in sorted(changed, key=lambda v: (v.content_type_id, v.grouping_key)):
         key = (version.content_type_id, version.grouping_key)
@@ -137,8 +140,8 @@ def _changes_by_comparison(previous: Release | None, release: Release) -> list[C
     new_rows, old_rows = _public_rows(release), _public_rows(previous)
     arriving = {(ct, key) for ct, key, _ in new_rows.difference(old_rows)}
     leaving = {(ct, key) for ct, key, _ in old_rows.difference(new_rows)}
-    new_versions = _fetch(release, arriving)
-    old_versions = _fetch(previous, leaving)
+    new_versions = fetch_versions(release, arriving)
+    old_versions = fetch_versions(previous, leaving)
     changes = []
     for key in sorted(arriving | leaving):
         if key in arriving and key in leaving:

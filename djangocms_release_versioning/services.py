@@ -754,16 +754,12 @@ def _hotfix(content: models.Model, *, user: AbstractBaseUser | None, publish: bo
             % {"release": live.version, "object": content},
             user=user,
         )
-        existing = Version.objects.filter(
-            release=patch, content_type=item.content_type, grouping_key=key
-        ).first()
         if publish:
-            if existing is None:
-                existing = Version(release=patch, content_type=item.content_type, grouping_key=key)
-            existing.object_id, existing.status, existing.active = content.pk, APPROVED, True
-            existing.modified, existing.modified_by = timezone.now(), _user(user)
-            existing.save()
+            _point_at(patch, item, key, content, user)
         else:
+            existing = Version.objects.filter(
+                release=patch, content_type=item.content_type, grouping_key=key
+            ).first()
             if existing is None or not existing.active or existing.status != APPROVED:
                 raise _error("This content is not live, so it cannot be unpublished.", "not_live")
             existing.deactivate(user=user)
@@ -774,21 +770,40 @@ def _hotfix(content: models.Model, *, user: AbstractBaseUser | None, publish: bo
     return manifest
 
 
+def _point_at(
+    release: Release,
+    item: VersionableItem,
+    key: str,
+    content: models.Model,
+    user: AbstractBaseUser | None,
+) -> int | None:
+    """Make ``content`` the approved, active content of grouping ``key`` in ``release``.
+
+    :returns: the content id the Version pointed at before (None if it was new).
+    """
+    version = Version.objects.filter(
+        release=release, content_type=item.content_type, grouping_key=key
+    ).first()
+    if version is None:
+        version = Version(release=release, content_type=item.content_type, grouping_key=key)
+    previous = version.object_id
+    version.object_id, version.status, version.active = content.pk, APPROVED, True
+    version.modified, version.modified_by = timezone.now(), _user(user)
+    version.save()
+    return previous
+
+
 def _follow_hotfix(item, key, working, content, *, publish, user) -> None:
     """The working release takes the hotfix for that grouping too."""
+    if publish:
+        previous = _point_at(working, item, key, content, user)
+        if previous and previous != content.pk:
+            _delete_unreferenced(item, previous, working, user)
+        return
     version = Version.objects.filter(
         release=working, content_type=item.content_type, grouping_key=key
     ).first()
-    if publish:
-        if version is None:
-            version = Version(release=working, content_type=item.content_type, grouping_key=key)
-        old_object_id = version.object_id
-        version.object_id, version.status, version.active = content.pk, APPROVED, True
-        version.modified, version.modified_by = timezone.now(), _user(user)
-        version.save()
-        if old_object_id and old_object_id != content.pk:
-            _delete_unreferenced(item, old_object_id, working, user)
-    elif version is not None and version.active:
+    if version is not None and version.active:
         version.deactivate(user=user)
 
 

@@ -42,7 +42,7 @@ from . import registry, services
 from .constants import APPROVED, DRAFT, FUTURE, INDICATOR_DESCRIPTIONS, INDICATOR_PUBLISHED
 from .context import get_working_release
 from .indicators import indicator_for
-from .manifest import ADDED, CHANGED, REMOVED, compute_manifest
+from .manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
 from .middleware import select_release
 from .models import LIVE_POINTER_PK, AuditEntry, LiveRelease, Release, Version
 from .permissions import can_change_content, has_release_permission
@@ -841,24 +841,6 @@ def _rows(release: Release | None):
     return Version.objects.filter(release=release).order_by().values_list(*_ROW_FIELDS)
 
 
-def _versions(release: Release | None, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Version]:
-    found: dict[tuple[int, str], Version] = {}
-    if release is None or not keys:
-        return found
-    by_type: dict[int, list[str]] = {}
-    for content_type_id, grouping_key in keys:
-        by_type.setdefault(content_type_id, []).append(grouping_key)
-    for content_type_id, grouping_keys in by_type.items():
-        for start in range(0, len(grouping_keys), 500):
-            for version in Version.objects.filter(
-                release=release,
-                content_type_id=content_type_id,
-                grouping_key__in=grouping_keys[start : start + 500],
-            ).select_related("modified_by"):
-                found[(content_type_id, version.grouping_key)] = version
-    return found
-
-
 def _review_kind(mine: Version | None, theirs: Version | None) -> str:
     if theirs is None:
         return ADDED
@@ -880,7 +862,9 @@ def review_rows(release: Release, other: Release | None) -> list[ReviewRow]:
     mine_rows, their_rows = _rows(release), _rows(other)
     keys = {(ct, key) for ct, key, *_ in mine_rows.difference(their_rows)}
     keys |= {(ct, key) for ct, key, *_ in their_rows.difference(mine_rows)}
-    mine, theirs = _versions(release, keys), _versions(other, keys)
+    related = ("modified_by",)
+    mine = fetch_versions(release, keys, select_related=related)
+    theirs = fetch_versions(other, keys, select_related=related)
     rows = []
     for key in sorted(keys):
         item = registry.for_content_type_id(key[0])
