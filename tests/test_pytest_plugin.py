@@ -35,6 +35,8 @@ def test_named_release_must_exist(release_under_test):
 def inner(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "test_settings")
+    # The inner sessions must not create or drop the outer session's PostgreSQL test database.
+    monkeypatch.setenv("DATABASE", "sqlite")
     pytester.makepyfile(test_inner=INNER_TEST)
     return pytester
 
