@@ -290,7 +290,8 @@ def change_groupings(release: Release, count: int) -> None:
         model._original_manager.bulk_create(copies, batch_size=BATCH)
         for version, copy in zip(group, copies, strict=True):
             version.object_id = copy.pk
-        Version.objects.bulk_update(group, ["object_id"], batch_size=500)
+            version.inherited = False  # what Version.save() does for every change
+        Version.objects.bulk_update(group, ["object_id", "inherited"], batch_size=500)
 
 
 def _edited_clone(content: models.Model) -> models.Model:

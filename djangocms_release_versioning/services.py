@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -218,6 +219,7 @@ def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None
         release = lock_release_row(release)
         if release.is_locked:
             raise _error("Release %(release)s is locked already.", "already_locked", release=release.version)
+        _reconcile_inherited(release)
         versions = list(Version.objects.filter(release=release).order_by("pk"))
         digests = version_digests(release, versions)
         for version in versions:
@@ -262,6 +264,27 @@ def check_unlock(release: Release) -> None:
             release=release.version,
             branches=", ".join(release.branches.values_list("version", flat=True)),
         )
+
+
+def _reconcile_inherited(release: Release) -> int:
+    """Clear ``inherited`` on rows that differ from the base release (one UPDATE).
+
+    Services clear the flag on every change; this also catches rows changed behind their
+    back (QuerySet ``update()``) before the release is locked, so the deploy fast path
+    that trusts the flag never misses a change.
+    """
+    candidates = Version.objects.filter(release=release, inherited=True)
+    if release.based_on_id is None:
+        return candidates.update(inherited=False)
+    same_in_base = Version.objects.filter(
+        release_id=release.based_on_id,
+        content_type_id=OuterRef("content_type_id"),
+        grouping_key=OuterRef("grouping_key"),
+        object_id=OuterRef("object_id"),
+        status=OuterRef("status"),
+        active=OuterRef("active"),
+    )
+    return candidates.exclude(Exists(same_in_base)).update(inherited=False)
 
 
 @_requires("unlock")

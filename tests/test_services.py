@@ -578,3 +578,15 @@ def test_deleting_a_version_forces_full_comparison():
     assert refreshed(branch).has_removals
     services.lock_release(branch)
     assert len(services.deploy_release(branch, dry_run=True)) == 0
+
+
+def test_lock_catches_versions_changed_behind_the_services_back():
+    release, _ = live_release()
+    branch = services.create_release("v2", based_on=release)
+    assert Version.objects.filter(release=branch).update(active=False) == 1  # no save()
+    assert Version.objects.get(release=branch).inherited
+    services.lock_release(branch)
+    assert not Version.objects.get(release=branch).inherited
+    assert services.deploy_release(branch, dry_run=True).counts() == {
+        "testapp.ArticleContent": {"added": 0, "changed": 0, "removed": 1}
+    }
