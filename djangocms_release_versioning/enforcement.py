@@ -6,6 +6,9 @@ every plugin model and every content extension model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -72,6 +75,25 @@ def content_post_delete(sender: type, instance: models.Model, **kwargs: Any) -> 
         versions.delete()
 
 
+_writable_placeholders: ContextVar[set[int] | None] = ContextVar(
+    "release_versioning_writable_placeholders", default=None
+)
+
+
+@contextmanager
+def copying() -> Iterator[None]:
+    """While a service copies content, check each target placeholder once, not per plugin.
+
+    Inside the block a placeholder found writable stays writable: the copy's Versions are
+    attached only after the copy function returns. Saves "Edit" two queries per plugin.
+    """
+    token = _writable_placeholders.set(set())
+    try:
+        yield
+    finally:
+        _writable_placeholders.reset(token)
+
+
 def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """pre_save / pre_delete of a plugin: its placeholder's content must be writable.
 
@@ -79,6 +101,9 @@ def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: A
     """
     cascading = _cascading(kwargs)
     if raw or not instance.placeholder_id:
+        return
+    writable = _writable_placeholders.get()
+    if writable is not None and instance.placeholder_id in writable:
         return
     from cms.models import Placeholder
 
@@ -99,6 +124,8 @@ def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: A
     refusal = write_refusal(_versions(content_type_id, object_id), deleting=cascading)
     if refusal is not None:
         raise refusal
+    if writable is not None:
+        writable.add(instance.placeholder_id)
 
 
 def _cascading(signal_kwargs: dict[str, Any]) -> bool:

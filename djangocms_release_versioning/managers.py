@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import BooleanField, Exists, Expression, OuterRef
 
 from .constants import APPROVED
 from .context import (
@@ -39,26 +39,68 @@ def _versions_of(model: type[models.Model]) -> models.QuerySet:
     return Version.objects.filter(content_type_id=content_type_id, object_id=OuterRef("pk"))
 
 
-def public_condition(model: type[models.Model]) -> Exists:
+class PublicCondition(Expression):
+    """``EXISTS`` (approved, active Version of the row in the public release), as SQL.
+
+    The hot path of every public page: written as one fixed SQL template instead of a
+    nested ``Exists(QuerySet)`` that Django would rebuild, resolve and compile for every
+    ``objects`` queryset (about 1.5 ms each). The live release is read inside the same
+    statement, so it costs no query and is never stale across processes.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, content_type_id: int, release_id: int | None, version: str | None) -> None:
+        super().__init__()
+        self.content_type_id = content_type_id
+        self.release_id = release_id
+        self.version = version
+        self.pk_column: Any = None
+
+    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> PublicCondition:
+        resolved = self.copy()
+        resolved.pk_column = query.resolve_ref("pk")
+        return resolved
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        from .models import LIVE_POINTER_PK, LiveRelease, Release, Version
+
+        qn = connection.ops.quote_name
+        pk_sql, pk_params = compiler.compile(self.pk_column)
+        version_table = qn(Version._meta.db_table)
+        if self.release_id is not None:
+            release_sql, release_params = "%s", [self.release_id]
+        elif self.version is not None:
+            release_sql = (
+                f"(SELECT rv_r.{qn('id')} FROM {qn(Release._meta.db_table)} rv_r "
+                f"WHERE rv_r.{qn('version')} = %s)"
+            )
+            release_params = [self.version]
+        else:
+            release_sql = (
+                f"(SELECT rv_l.{qn('release_id')} FROM {qn(LiveRelease._meta.db_table)} rv_l "
+                f"WHERE rv_l.{qn('id')} = %s)"
+            )
+            release_params = [LIVE_POINTER_PK]
+        sql = (
+            f"EXISTS (SELECT 1 FROM {version_table} rv_v WHERE rv_v.{qn('content_type_id')} = %s "
+            f"AND rv_v.{qn('object_id')} = {pk_sql} AND rv_v.{qn('release_id')} = {release_sql} "
+            f"AND rv_v.{qn('status')} = %s AND rv_v.{qn('active')} = %s)"
+        )
+        return sql, [self.content_type_id, *pk_params, *release_params, APPROVED, True]
+
+
+def public_condition(model: type[models.Model]) -> PublicCondition:
     """SQL condition: the row is approved and active in the public release.
 
-    The public release is the live one (read inside the same SQL statement, so no extra
-    query and never stale), or the release set by ``use_release(..., public=True)``.
+    The public release is the live one, or the one set by ``use_release(..., public=True)``
+    (or the pytest plugin's ``--release-version``).
     """
-    from .models import LIVE_POINTER_PK, LiveRelease, Release
-
-    versions = _versions_of(model).filter(status=APPROVED, active=True)
-    release_id = get_public_release_id()
-    session_version = get_session_public_version()
-    if release_id is not None:
-        versions = versions.filter(release_id=release_id)
-    elif session_version is not None:
-        named = Release.objects.filter(version=session_version).values("pk")[:1]
-        versions = versions.filter(release_id=Subquery(named))
-    else:
-        live = LiveRelease.objects.filter(pk=LIVE_POINTER_PK).values("release_id")[:1]
-        versions = versions.filter(release_id=Subquery(live))
-    return Exists(versions)
+    content_type_id = ContentType.objects.get_for_model(model).pk
+    return PublicCondition(content_type_id, get_public_release_id(), get_session_public_version())
 
 
 def release_condition(

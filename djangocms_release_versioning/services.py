@@ -25,6 +25,7 @@ from . import conf, registry
 from .audit import record
 from .constants import APPROVED, DRAFT, Action
 from .context import get_working_release, resolve_release
+from .enforcement import copying
 from .locking import lock_release_row, locked_release_ids
 from .manifest import ADDED, CHANGED, REMOVED, DeployManifest, changes_by_item, compute_manifest
 from .models import LIVE_POINTER_PK, Deployment, LiveRelease, Release, Version
@@ -623,7 +624,8 @@ def create_draft(
         )
         if version.status != APPROVED and not shared:
             return current
-        copy = item.copy_function(current)
+        with copying():
+            copy = item.copy_function(current)
         before = version.status
         old_object_id = version.object_id
         version.object_id = copy.pk
@@ -650,7 +652,8 @@ def create_draft(
 def _copy_into_release(
     item: VersionableItem, content: models.Model, release: Release, user: AbstractBaseUser | None
 ) -> models.Model:
-    copy = item.copy_function(content)
+    with copying():
+        copy = item.copy_function(content)
     try:
         with transaction.atomic(using=_db_for(Version)):
             version = Version.objects.create(
