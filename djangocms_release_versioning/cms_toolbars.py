@@ -47,7 +47,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
-from .context import get_working_release
+from .context import get_live_release_id, get_working_release
 from .editing import is_editable
 from .models import Release
 from .permissions import APP_LABEL, has_release_permission
@@ -155,6 +155,17 @@ def release_label(release: Release, live: Release | None) -> str:
 # -- the Release menu ----------------------------------------------------------------------
 
 
+def _menu_releases() -> tuple[list[Release], Release | None]:
+    """The newest releases for the switch menus and the live release, in one query
+    (a second one only when the live release is older than all of them)."""
+    live_id = get_live_release_id()
+    releases = list(Release.objects.order_by("-created_at", "-pk")[: 2 * SWITCH_MENU_LIMIT])
+    live = next((r for r in releases if r.pk == live_id), None)
+    if live is None and live_id is not None:
+        live = Release.objects.filter(pk=live_id).first()
+    return releases, live
+
+
 class ReleaseMenuToolbar(CMSToolbar):
     """The Release menu: working release, switching, creating and the lifecycle actions."""
 
@@ -163,7 +174,7 @@ class ReleaseMenuToolbar(CMSToolbar):
 
     def populate(self) -> None:
         self.working = get_working_release()
-        self.live = Release.objects.live()
+        self.releases, self.live = _menu_releases()
         self.next = current_url(self.toolbar)
         self.may_view = self.request.user.has_module_perms(APP_LABEL)
         title = gettext("Release: %(label)s") % {
@@ -205,7 +216,7 @@ class ReleaseMenuToolbar(CMSToolbar):
 
     def add_switch_menu(self, menu: Any) -> None:
         switch = menu.get_or_create_menu(SWITCH_MENU_IDENTIFIER, _("Switch release"))
-        releases = list(Release.objects.not_deprecated()[:SWITCH_MENU_LIMIT])
+        releases = [r for r in self.releases if not r.is_deprecated][:SWITCH_MENU_LIMIT]
         if self.live is not None and all(r.pk != self.live.pk for r in releases):
             releases.append(self.live)
         for release in releases:
@@ -215,7 +226,7 @@ class ReleaseMenuToolbar(CMSToolbar):
             switch.add_sideframe_item(
                 _("All releases"), url=reverse("admin:djangocms_release_versioning_release_changelist")
             )
-        deprecated = list(Release.objects.filter(is_deprecated=True)[:SWITCH_MENU_LIMIT])
+        deprecated = [r for r in self.releases if r.is_deprecated][:SWITCH_MENU_LIMIT]
         if deprecated:
             hidden = menu.get_or_create_menu(DEPRECATED_MENU_IDENTIFIER, _("Show deprecated releases"))
             for release in deprecated:

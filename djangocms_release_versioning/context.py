@@ -36,6 +36,7 @@ class _Lazy:
 
 
 _working: ContextVar[_Lazy | None] = ContextVar("release_versioning_working", default=None)
+_live: ContextVar[_Lazy | None] = ContextVar("release_versioning_live", default=None)
 _public: ContextVar[int | None] = ContextVar("release_versioning_public", default=None)
 
 # Set once per test session by the pytest plugin (``--release-version``); never in production.
@@ -122,11 +123,37 @@ def use_release(release: Release | str | int, *, public: bool = False) -> Iterat
             _public.reset(public_token)
 
 
+def _query_live_release_id() -> int | None:
+    from .models import LIVE_POINTER_PK, LiveRelease
+
+    return LiveRelease.objects.filter(pk=LIVE_POINTER_PK).values_list("release_id", flat=True).first()
+
+
+def get_live_release_id() -> int | None:
+    """The pk of the live release (read at most once per request; None if nothing is live).
+
+    Only the toolbar, indicators and admin use this; ``objects`` reads the live pointer
+    inside its own SQL, so visitors never depend on a remembered value.
+    """
+    lazy = _live.get()
+    return lazy.get() if lazy is not None else _query_live_release_id()
+
+
+def forget_live_release() -> None:
+    """Drop the request's remembered live release (after a deploy in this request)."""
+    lazy = _live.get()
+    if lazy is not None:
+        lazy._done = False
+
+
 @contextmanager
 def request_release(resolve: Callable[[], Release | None]) -> Iterator[None]:
-    """Set a lazily resolved working release for one request (used by the middleware)."""
+    """Set a lazily resolved working release for one request (used by the middleware),
+    and remember the live release id for the request once it is asked for."""
     token = _working.set(_Lazy(resolve))
+    live_token = _live.set(_Lazy(_query_live_release_id))
     try:
         yield
     finally:
+        _live.reset(live_token)
         _working.reset(token)

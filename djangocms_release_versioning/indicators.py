@@ -20,8 +20,8 @@ from .constants import (
     INDICATOR_PUBLISHED,
     INDICATOR_UNPUBLISHED,
 )
-from .context import get_working_release
-from .models import LIVE_POINTER_PK, LiveRelease, Version
+from .context import get_live_release_id, get_working_release
+from .models import Version
 
 if TYPE_CHECKING:
     from django.db import models
@@ -47,15 +47,11 @@ def indicator_for(working: Version | None, live: Version | None) -> str:
     return INDICATOR_APPROVED
 
 
-def _live_release_id() -> int | None:
-    return LiveRelease.objects.filter(pk=LIVE_POINTER_PK).values_list("release_id", flat=True).first()
-
-
 def prefetch_indicators(contents: Iterable[models.Model]) -> None:
     """Compute and cache the indicator of many content rows with one query per model."""
     contents = [c for c in contents if c is not None and c.pk is not None]
     working = get_working_release()
-    live_id = _live_release_id()
+    live_id = get_live_release_id()
     by_model: dict[type, list[models.Model]] = {}
     for content in contents:
         if registry.for_content(content) is not None:

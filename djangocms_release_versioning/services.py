@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from . import conf, registry
 from .audit import record
 from .constants import APPROVED, DRAFT, Action
-from .context import get_working_release, resolve_release
+from .context import forget_live_release, get_working_release, resolve_release
 from .enforcement import copying
 from .locking import lock_release_row, locked_release_ids
 from .manifest import ADDED, CHANGED, REMOVED, DeployManifest, changes_by_item, compute_manifest
@@ -457,6 +457,7 @@ def deploy_release(
             sender=Release, release=release, previous=manifest.previous, manifest=manifest, user=user
         )
         _invalidate_caches_on_commit(manifest)
+        forget_live_release()
     return manifest
 
 

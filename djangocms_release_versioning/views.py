@@ -40,11 +40,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from . import registry, services
 from .constants import APPROVED, DRAFT, FUTURE, INDICATOR_DESCRIPTIONS, INDICATOR_PUBLISHED
-from .context import get_working_release
+from .context import get_live_release_id, get_working_release
 from .indicators import indicator_for
 from .manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
 from .middleware import select_release
-from .models import LIVE_POINTER_PK, AuditEntry, LiveRelease, Release, Version
+from .models import AuditEntry, Release, Version
 from .permissions import can_change_content, has_release_permission
 
 if TYPE_CHECKING:
@@ -169,17 +169,13 @@ class ContentState:
         return self.live_version.object_id if self.live_version is not None else None
 
 
-def _live_release_id() -> int | None:
-    return LiveRelease.objects.filter(pk=LIVE_POINTER_PK).values_list("release_id", flat=True).first()
-
-
 def content_states(contents: Iterable[models.Model]) -> dict[tuple[type, int], ContentState]:
     """The :class:`ContentState` of many content rows: one query per content model.
 
     :returns: ``{(model, pk): state}`` for every registered row.
     """
     working = get_working_release()
-    live_id = _live_release_id()
+    live_id = get_live_release_id()
     release_ids = [pk for pk in {working.pk if working else None, live_id} if pk is not None]
     by_model: dict[type, list[models.Model]] = {}
     for content in contents:
