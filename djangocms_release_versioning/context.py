@@ -141,17 +141,17 @@ def get_live_release_id() -> int | None:
 
 def forget_live_release() -> None:
     """Drop the request's remembered live release (after a deploy in this request)."""
-    lazy = _live.get()
-    if lazy is not None:
-        lazy._done = False
+    if _live.get() is not None:
+        _live.set(_Lazy(_query_live_release_id))
 
 
 @contextmanager
-def request_release(resolve: Callable[[], Release | None]) -> Iterator[None]:
-    """Set a lazily resolved working release for one request (used by the middleware),
-    and remember the live release id for the request once it is asked for."""
-    token = _working.set(_Lazy(resolve))
-    live_token = _live.set(_Lazy(_query_live_release_id))
+def request_release(resolve: Callable[[], tuple[Release | None, int | None]]) -> Iterator[None]:
+    """Set the request's working release and live release id, resolved together on first
+    use by ``resolve() -> (working release, live release pk)`` (used by the middleware)."""
+    both = _Lazy(resolve)
+    token = _working.set(_Lazy(lambda: both.get()[0]))
+    live_token = _live.set(_Lazy(lambda: both.get()[1]))
     try:
         yield
     finally:
