@@ -98,3 +98,29 @@ def test_middleware_sets_release_lazily(django_assert_num_queries):
         WorkingReleaseMiddleware(lambda request: None)(_request())
     middleware(_request())
     assert seen == ["a"]
+
+
+def test_working_and_live_release_in_one_query(django_assert_num_queries):
+    from djangocms_release_versioning.middleware import releases_for_request
+
+    release, _ = live_release()
+    open_release = services.create_release("v2", based_on=release)
+    staff = UserFactory()
+    with django_assert_num_queries(1):
+        assert releases_for_request(_request(staff)) == (open_release, release.pk)
+    with django_assert_num_queries(1):
+        assert releases_for_request(_request(staff, {conf.SESSION_KEY: release.pk})) == (release, release.pk)
+
+
+def test_middleware_remembers_live_release_for_the_request(django_assert_num_queries):
+    from djangocms_release_versioning.context import get_live_release_id
+
+    release, _ = live_release()
+    seen = []
+
+    def view(request):
+        seen.append((get_working_release(), get_live_release_id(), get_live_release_id()))
+
+    with django_assert_num_queries(1):
+        WorkingReleaseMiddleware(view)(_request(UserFactory()))
+    assert seen == [(release, release.pk, release.pk)]
