@@ -121,6 +121,7 @@ def test_middleware_remembers_live_release_for_the_request(django_assert_num_que
     def view(request):
         seen.append((get_working_release(), get_live_release_id(), get_live_release_id()))
 
+    request = _request(UserFactory())
     with django_assert_num_queries(1):
-        WorkingReleaseMiddleware(view)(_request(UserFactory()))
+        WorkingReleaseMiddleware(view)(request)
     assert seen == [(release, release.pk, release.pk)]
