@@ -275,12 +275,15 @@ class Version(models.Model):
 
     # -- persistence ------------------------------------------------------------------
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, check_release: bool = True, **kwargs: Any) -> None:
         """Save the version (it no longer counts as inherited from the base release).
 
+        :param check_release: False only for services that hold a lock on the release
+            row and have just checked it.
         :raises ValidationError: the release is locked.
         """
-        self._refuse_if_release_locked()
+        if check_release:
+            self._refuse_if_release_locked()
         self.inherited = False
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:

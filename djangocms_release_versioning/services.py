@@ -633,7 +633,8 @@ def create_draft(
         version.status = DRAFT
         version.modified = timezone.now()
         version.modified_by = _user(user)
-        version.save(update_fields=["object_id", "status", "modified", "modified_by"])
+        # The shared row lock taken above guarantees the release is still open.
+        version.save(update_fields=["object_id", "status", "modified", "modified_by"], check_release=False)
         if not shared:
             _delete_unreferenced(item, old_object_id, release, user)
         record(

@@ -41,6 +41,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from . import registry, services
 from .constants import APPROVED, DRAFT, FUTURE, INDICATOR_DESCRIPTIONS, INDICATOR_PUBLISHED
 from .context import get_live_release_id, get_working_release
+from .editing import editable_with_versions
 from .indicators import indicator_for
 from .manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
 from .middleware import select_release
@@ -186,15 +187,25 @@ def content_states(contents: Iterable[models.Model]) -> dict[tuple[type, int], C
         item = registry.for_model(model)
         keys = {row.pk: item.grouping_key(row) for row in rows}
         found: dict[tuple[int, str], Version] = {}
+        referencing: dict[int, list[Version]] = {}
         unique_keys = sorted(set(keys.values()))
+        row_ids = list(keys)
         for start in range(0, len(unique_keys), 500):
-            for version in Version.objects.filter(
-                content_type=item.content_type,
-                grouping_key__in=unique_keys[start : start + 500],
-                release_id__in=release_ids,
-            ).select_related("modified_by"):
-                found[(version.release_id, version.grouping_key)] = version
+            # The working and live Versions of each grouping, and every Version that
+            # references one of the rows (editability), in one query.
+            chunk = unique_keys[start : start + 500]
+            for version in (
+                Version.objects.filter(content_type=item.content_type, grouping_key__in=chunk)
+                .filter(Q(release_id__in=release_ids) | Q(object_id__in=row_ids))
+                .select_related("modified_by", "release")
+                .order_by("pk")
+            ):
+                if version.release_id in release_ids:
+                    found[(version.release_id, version.grouping_key)] = version
+                referencing.setdefault(version.object_id, []).append(version)
         for row in rows:
+            if getattr(row, "_release_editable", None) is None:
+                row._release_editable = editable_with_versions(referencing.get(row.pk, []))
             key = keys[row.pk]
             mine = found.get((working.pk, key)) if working else None
             live = found.get((live_id, key)) if live_id else None
