@@ -124,8 +124,14 @@ def is_editable(content: models.Model, request: object = None) -> ReasonedBool:
     """``is_editable(request)`` as django CMS calls it on content models (cached per row)."""
     cached = getattr(content, "_release_editable", None)
     if cached is None:
-        cached = edit_in_place(content)
-        content._release_editable = cached
+        if registry.for_content(content) is None or content.pk is None:
+            cached = edit_in_place(content)
+            content._release_editable = cached
+            return cached
+        from .indicators import prefetch_indicators  # also caches indicator and Versions
+
+        prefetch_indicators([content])
+        cached = content._release_editable
     return cached
 
 

@@ -41,8 +41,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from . import registry, services
 from .constants import APPROVED, DRAFT, FUTURE, INDICATOR_DESCRIPTIONS, INDICATOR_PUBLISHED
 from .context import get_live_release_id, get_working_release
-from .editing import editable_with_versions
-from .indicators import indicator_for
+from .indicators import PAIR_ATTR, prefetch_indicators
 from .manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
 from .middleware import select_release
 from .models import AuditEntry, Release, Version
@@ -171,49 +170,24 @@ class ContentState:
 
 
 def content_states(contents: Iterable[models.Model]) -> dict[tuple[type, int], ContentState]:
-    """The :class:`ContentState` of many content rows: one query per content model.
+    """The :class:`ContentState` of many content rows: one query per content model
+    (none for rows whose state was fetched already in this request).
 
     :returns: ``{(model, pk): state}`` for every registered row.
     """
+    rows = [c for c in contents if c is not None and c.pk is not None and registry.for_content(c) is not None]
+    missing = [row for row in rows if getattr(row, PAIR_ATTR, None) is None]
+    if missing:
+        prefetch_indicators(missing)
     working = get_working_release()
     live_id = get_live_release_id()
-    release_ids = [pk for pk in {working.pk if working else None, live_id} if pk is not None]
-    by_model: dict[type, list[models.Model]] = {}
-    for content in contents:
-        if content is not None and content.pk is not None and registry.for_content(content) is not None:
-            by_model.setdefault(type(content), []).append(content)
     states: dict[tuple[type, int], ContentState] = {}
-    for model, rows in by_model.items():
-        item = registry.for_model(model)
-        keys = {row.pk: item.grouping_key(row) for row in rows}
-        found: dict[tuple[int, str], Version] = {}
-        referencing: dict[int, list[Version]] = {}
-        unique_keys = sorted(set(keys.values()))
-        row_ids = list(keys)
-        for start in range(0, len(unique_keys), 500):
-            # The working and live Versions of each grouping, and every Version that
-            # references one of the rows (editability), in one query.
-            chunk = unique_keys[start : start + 500]
-            for version in (
-                Version.objects.filter(content_type=item.content_type, grouping_key__in=chunk)
-                .filter(Q(release_id__in=release_ids) | Q(object_id__in=row_ids))
-                .select_related("modified_by", "release")
-                .order_by("pk")
-            ):
-                if version.release_id in release_ids:
-                    found[(version.release_id, version.grouping_key)] = version
-                referencing.setdefault(version.object_id, []).append(version)
-        for row in rows:
-            if getattr(row, "_release_editable", None) is None:
-                row._release_editable = editable_with_versions(referencing.get(row.pk, []))
-            key = keys[row.pk]
-            mine = found.get((working.pk, key)) if working else None
-            live = found.get((live_id, key)) if live_id else None
-            if live is not None and not (live.status == APPROVED and live.active):
-                live = None
-            indicator = indicator_for(mine, live)
-            row._release_indicator = indicator
-            states[(model, row.pk)] = ContentState(row, item, working, mine, live, indicator, live_id)
+    for row in rows:
+        mine, live = getattr(row, PAIR_ATTR)
+        indicator = row.content_indicator()
+        states[(type(row), row.pk)] = ContentState(
+            row, registry.for_content(row), working, mine, live, indicator, live_id
+        )
     return states
 
 

@@ -20,10 +20,10 @@ from tests.urls import urlpatterns as base_urlpatterns
 
 pytestmark = pytest.mark.django_db
 
-#: Queries of one page tree request (session, user, working release, pages, contents,
-#: urls, two Version batches, user settings; the live pointer comes with the working
-#: release) -- whatever the tree's size.
-TREE_QUERIES = 9
+#: Queries of one page tree request (session, user, working and live release, pages,
+#: contents, urls, one Version batch for states and editability, user settings) --
+#: whatever the tree's size.
+TREE_QUERIES = 8
 
 
 def _action_view(request, *args):
