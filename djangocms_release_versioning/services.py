@@ -604,9 +604,13 @@ def create_draft(
         if release.pk in locked_release_ids([release.pk]):
             release.is_locked = True
             _require_editable(release)
+        others = Version.objects.filter(
+            content_type_id=OuterRef("content_type_id"), object_id=OuterRef("object_id")
+        ).exclude(pk=OuterRef("pk"))
         version = (
             Version.objects.select_for_update()
             .filter(release=release, content_type=item.content_type, grouping_key=key)
+            .annotate(shared=Exists(others))  # one query: the row lock and the sharing check
             .first()
         )
         if version is None:
@@ -617,12 +621,10 @@ def create_draft(
                 "inactive",
                 release=release.version,
             )
-        current = item.content_model._base_manager.get(pk=version.object_id)
-        shared = (
-            Version.objects.filter(content_type_id=version.content_type_id, object_id=version.object_id)
-            .exclude(pk=version.pk)
-            .exists()
-        )
+        shared = version.shared
+        # The caller's row is the release's row (the usual case): no need to read it again.
+        same_row = content.pk == version.object_id and not content._state.adding
+        current = content if same_row else item.content_model._base_manager.get(pk=version.object_id)
         if version.status != APPROVED and not shared:
             return current
         with copying():
