@@ -42,7 +42,6 @@ from .constants import (
     INDICATOR_UNPUBLISHED,
 )
 from .context import get_working_release
-from .editing import editable_with_versions
 from .indicators import prefetch_indicators
 from .managers import release_condition
 from .models import Version
@@ -83,37 +82,16 @@ MenuItem = tuple[str, str, str, str]
 # -- bulk state for the page tree -------------------------------------------------------
 
 
-def prefetch_editability(contents: Iterable[PageContent]) -> None:
-    """Cache ``is_editable()`` of many PageContents with one query."""
-    contents = [content for content in contents if getattr(content, "pk", None)]
-    if not contents:
-        return
-    content_type = ContentType.objects.get_for_model(PageContent)
-    versions: dict[int, list[Version]] = {}
-    ids = [content.pk for content in contents]
-    for start in range(0, len(ids), 500):
-        for version in (
-            Version.objects.filter(content_type=content_type, object_id__in=ids[start : start + 500])
-            .select_related("release")
-            .order_by("pk")
-        ):
-            versions.setdefault(version.object_id, []).append(version)
-    for content in contents:
-        content._release_editable = editable_with_versions(versions.get(content.pk, []))
-
-
 def prefetch_page_states(pages: Iterable[Page]) -> None:
     """Indicators and editability of every prefetched content of ``pages`` (page tree).
 
-    Rows whose state is cached already are skipped, so nested tree levels cost nothing.
+    ``prefetch_indicators`` caches both with one query; rows whose state is cached already
+    are skipped, so nested tree levels cost nothing.
     """
     contents = list(iter_page_contents(pages))
     missing = [content for content in contents if getattr(content, indicators._CACHE_ATTR, None) is None]
     if missing:
         prefetch_indicators(missing)
-    prefetch_editability(
-        [content for content in contents if getattr(content, "_release_editable", None) is None]
-    )
 
 
 # -- indicator menu ---------------------------------------------------------------------
