@@ -387,21 +387,21 @@ def bench_copy(label: str, contents: list[models.Model]) -> CopyResult:
 
 
 def probe_pointer_lock() -> str | None:
-    """Check that ``services._lock_pointer`` runs here; if not, stand in for it and say why.
+    """Check that ``services.deploy._lock_pointer`` runs here; if not, stand in for it and say why.
 
     The stand-in takes the same row lock on the pointer with ``select_for_update(of=("self",))``
     so that the deploy figures can still be measured. Returns the error, or None.
     """
     from django.db import NotSupportedError, transaction
 
-    from djangocms_release_versioning import services
+    from djangocms_release_versioning.services import deploy as deploy_service
 
     try:
         with transaction.atomic():
-            services._lock_pointer()
+            deploy_service._lock_pointer()
             transaction.set_rollback(True)
     except NotSupportedError as exc:
-        services._lock_pointer = _lock_pointer_of_self
+        deploy_service._lock_pointer = _lock_pointer_of_self
         return str(exc).strip()
     return None
 
@@ -463,15 +463,15 @@ def bench_pointer_switch(release: Release, repeat: int) -> Sample:
     """The live pointer switch alone, inside a transaction that is rolled back."""
     from django.db import transaction
 
-    from djangocms_release_versioning import services
     from djangocms_release_versioning.models import Release
+    from djangocms_release_versioning.services import deploy as deploy_service
 
     samples = []
     for _ in range(repeat):
         with transaction.atomic():
-            pointer = services._lock_pointer()
+            pointer = deploy_service._lock_pointer()
             target = Release.objects.get(pk=release.pk)
-            samples.append(measure(services._switch_pointer, pointer, target))
+            samples.append(measure(deploy_service._switch_pointer, pointer, target))
             transaction.set_rollback(True)
     return median_sample(samples)
 
@@ -806,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
         pointer_error = probe_pointer_lock()
         if pointer_error:
             print(
-                f"WARNING: services._lock_pointer fails on this database ({pointer_error}); "
+                f"WARNING: deploy_service._lock_pointer fails on this database ({pointer_error}); "
                 "deploy figures below use the same lock taken with select_for_update(of=('self',))."
             )
         results = [run_size(size, args) for size in args.sizes]

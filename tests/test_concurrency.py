@@ -26,6 +26,7 @@ from djangocms_release_versioning.constants import APPROVED, DRAFT
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.fingerprint import release_digest, version_digests
 from djangocms_release_versioning.models import Deployment, LiveRelease, Release, Version
+from djangocms_release_versioning.services import content as content_service
 from djangocms_release_versioning.signals import release_deployed
 from tests.factories import ArticleContentFactory
 from tests.testapp.cms_config import HOOK_CALLS
@@ -441,7 +442,7 @@ def test_racing_approvals_of_one_row_approve_once(open_release: OpenRelease) -> 
     """Two approvals of the same row at once: one succeeds, the other is told it is approved
     (a ValidationError, not a database deadlock)."""
     site = open_release
-    with slowed(services, "locked_release_ids"):
+    with slowed(content_service, "locked_release_ids"):
         workers = run_together(*[lambda: _approve_one(site)] * 2)
     errors = [w.error for w in workers if w.error is not None]
     assert len(errors) == 1
@@ -458,7 +459,7 @@ def test_racing_transitions_on_two_rows_both_succeed(open_release: OpenRelease) 
     site = open_release
     second = ArticleContent._base_manager.get(pk=site.approved.pk)
     services.transition(second, "deactivate", release=site.release)
-    with slowed(services, "locked_release_ids"):
+    with slowed(content_service, "locked_release_ids"):
         workers = run_together(
             lambda: services.transition(site.draft, "mark_future", release=site.release),
             lambda: services.transition(second, "reactivate", release=site.release),

@@ -27,6 +27,8 @@ from django.db import connection
 from djangocms_release_versioning import pages, registry, services
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.models import Deployment, LiveRelease, Release, Version
+from djangocms_release_versioning.services import deploy as deploy_service
+from djangocms_release_versioning.services import releases as release_service
 from djangocms_release_versioning.signals import release_created, release_deployed
 from tests.dbstate import differences, row_count, snapshot
 from tests.factories import ArticleContentFactory, SnippetContentFactory
@@ -183,22 +185,22 @@ def fault_in_hook(hook: str) -> Iterator[None]:
 
 
 DEPLOY_FAULTS: dict[str, Callable[[], Any]] = {
-    "before _lock_pointer": lambda: fault_in_function(services, "_lock_pointer", "before"),
-    "after _lock_pointer": lambda: fault_in_function(services, "_lock_pointer", "after"),
-    "after compute_manifest": lambda: fault_in_function(services, "compute_manifest", "after"),
-    "before _switch_pointer": lambda: fault_in_function(services, "_switch_pointer", "before"),
-    "after _switch_pointer": lambda: fault_in_function(services, "_switch_pointer", "after"),
-    "before _record_deployment": lambda: fault_in_function(services, "_record_deployment", "before"),
-    "after _record_deployment": lambda: fault_in_function(services, "_record_deployment", "after"),
-    "after audit record": lambda: fault_in_function(services, "record", "after"),
-    "before _run_hooks": lambda: fault_in_function(services, "_run_hooks", "before"),
-    "after _run_hooks": lambda: fault_in_function(services, "_run_hooks", "after"),
+    "before _lock_pointer": lambda: fault_in_function(deploy_service, "_lock_pointer", "before"),
+    "after _lock_pointer": lambda: fault_in_function(deploy_service, "_lock_pointer", "after"),
+    "after compute_manifest": lambda: fault_in_function(deploy_service, "compute_manifest", "after"),
+    "before _switch_pointer": lambda: fault_in_function(deploy_service, "_switch_pointer", "before"),
+    "after _switch_pointer": lambda: fault_in_function(deploy_service, "_switch_pointer", "after"),
+    "before _record_deployment": lambda: fault_in_function(deploy_service, "_record_deployment", "before"),
+    "after _record_deployment": lambda: fault_in_function(deploy_service, "_record_deployment", "after"),
+    "after audit record": lambda: fault_in_function(deploy_service, "record", "after"),
+    "before _run_hooks": lambda: fault_in_function(deploy_service, "_run_hooks", "before"),
+    "after _run_hooks": lambda: fault_in_function(deploy_service, "_run_hooks", "after"),
     "in on_publish hook": lambda: fault_in_hook("on_publish"),
     "in on_unpublish hook": lambda: fault_in_hook("on_unpublish"),
     "after page url rebuild": lambda: fault_in_function(pages, "rebuild_page_urls", "after"),
     "in release_deployed receiver": lambda: fault_in_receiver(release_deployed),
     "after _invalidate_caches_on_commit": lambda: fault_in_function(
-        services, "_invalidate_caches_on_commit", "after"
+        deploy_service, "_invalidate_caches_on_commit", "after"
     ),
 }
 
@@ -293,7 +295,7 @@ def test_committed_deploy_invalidates_caches_once(scenario: str, committed_inval
 def test_deploy_works_after_a_fault(scenario: str) -> None:
     """A failed deploy leaves nothing behind (no held lock, no half state) to trip the next."""
     site = build_site(scenario)
-    with fault_in_function(services, "_run_hooks", "after"), pytest.raises(InjectedFault):
+    with fault_in_function(deploy_service, "_run_hooks", "after"), pytest.raises(InjectedFault):
         run_operation(scenario, site)
     manifest = run_operation(scenario, site)
     assert Release.objects.live() == expected_live(scenario, site)
@@ -373,10 +375,10 @@ def test_dry_run_writes_nothing() -> None:
 
 
 BRANCH_FAULTS: dict[str, Callable[[], Any]] = {
-    "before _copy_versions": lambda: fault_in_function(services, "_copy_versions", "before"),
-    "after _copy_versions": lambda: fault_in_function(services, "_copy_versions", "after"),
-    "before audit record": lambda: fault_in_function(services, "record", "before"),
-    "after audit record": lambda: fault_in_function(services, "record", "after"),
+    "before _copy_versions": lambda: fault_in_function(release_service, "_copy_versions", "before"),
+    "after _copy_versions": lambda: fault_in_function(release_service, "_copy_versions", "after"),
+    "before audit record": lambda: fault_in_function(release_service, "record", "before"),
+    "after audit record": lambda: fault_in_function(release_service, "record", "after"),
     "in release_created receiver": lambda: fault_in_receiver(release_created),
 }
 

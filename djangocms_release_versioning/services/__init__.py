@@ -1,0 +1,42 @@
+"""The only write API. Admin, toolbar, management commands and the pytest plugin call these.
+
+Every function is atomic, checks permissions when given a user, and writes the audit trail.
+Release arguments accept a :class:`~.models.Release` or its version string.
+
+Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock violations,
+:class:`~django.core.exceptions.PermissionDenied` for missing permissions.
+
+The functions live in one module per job (:mod:`.releases`, :mod:`.deploy`, :mod:`.content`,
+:mod:`.hotfix`, :mod:`.verify`); every public name is importable as ``services.<name>``.
+"""
+
+from .content import TRANSITIONS, attach_new_content, create_draft, get_version, transition
+from .deploy import deploy_release
+from .hotfix import publish_now, unpublish_now
+from .releases import (
+    approve_release,
+    check_unlock,
+    create_release,
+    deprecate_release,
+    lock_release,
+    unlock_release,
+)
+from .verify import verify_release
+
+__all__ = [
+    "TRANSITIONS",
+    "approve_release",
+    "attach_new_content",
+    "check_unlock",
+    "create_draft",
+    "create_release",
+    "deploy_release",
+    "deprecate_release",
+    "get_version",
+    "lock_release",
+    "publish_now",
+    "transition",
+    "unlock_release",
+    "unpublish_now",
+    "verify_release",
+]

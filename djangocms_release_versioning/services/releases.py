@@ -1,0 +1,267 @@
+"""Release lifecycle: create (branch), approve, lock, unlock, deprecate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import connections, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from ..audit import record
+from ..constants import APPROVED, DRAFT, Action
+from ..context import resolve_release
+from ..locking import lock_release_row
+from ..models import Release, Version
+from ..signals import release_created, release_locked
+from ._common import _db_for, _error, _fresh, _require_editable, _requires, _user
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+
+@_requires("create")
+def create_release(
+    version: str,
+    *,
+    based_on: Release | str | None = None,
+    description: str = "",
+    user: AbstractBaseUser | None = None,
+) -> Release:
+    """Open a new release; with ``based_on`` (a locked release) branch it.
+
+    Branching copies Version rows only, in one ``INSERT … SELECT`` statement; content rows
+    are shared until edited (copy-on-write).
+
+    :raises ValidationError: empty or taken version, unknown or unlocked base.
+    :raises PermissionDenied: ``user`` may not create releases.
+    """
+    version = (version or "").strip()
+    if not version:
+        raise _error("A release needs a version, e.g. v1.2.0.", "version_required")
+    if len(version) > Release._meta.get_field("version").max_length:
+        raise _error("The version %(version)s is too long.", "version_too_long", version=version)
+    base = _fresh(based_on) if based_on is not None else None
+    if base is not None and not base.is_locked:
+        raise _error(
+            "Release %(base)s is still open; only a locked release can be branched. "
+            "Lock it first (lock_release --release-version %(base)s).",
+            "base_not_locked",
+            base=base.version,
+        )
+    with transaction.atomic(using=_db_for(Release)):
+        if Release.objects.filter(version=version).exists():
+            raise _error(
+                "A release called %(version)s exists already; choose another version.",
+                "version_taken",
+                version=version,
+            )
+        release = Release.objects.create(
+            version=version,
+            description=description,
+            based_on=base,
+            created_by=_user(user),
+        )
+        copied = _copy_versions(base, release) if base is not None else 0
+        record(
+            Action.BRANCH_RELEASE if base else Action.CREATE_RELEASE,
+            release=release,
+            user=user,
+            from_state=base.version if base else "",
+            to_state="open",
+            details={"versions": copied},
+        )
+        release_created.send(sender=Release, release=release, base=base, user=user)
+    return release
+
+
+def _copy_versions(base: Release, release: Release) -> int:
+    """Copy every Version of ``base`` into ``release`` with one INSERT … SELECT."""
+    connection = connections[_db_for(Version)]
+    qn = connection.ops.quote_name
+    opts = Version._meta
+    copied = ["content_type", "object_id", "grouping_key", "status", "active", "modified", "modified_by"]
+    columns = [opts.get_field(name).column for name in copied]
+    release_column = opts.get_field("release").column
+    fingerprint_column = opts.get_field("fingerprint").column
+    inherited_column = opts.get_field("inherited").column
+    sql = (
+        f"INSERT INTO {qn(opts.db_table)} ({qn(release_column)}, {qn(fingerprint_column)}, "
+        f"{qn(inherited_column)}, {', '.join(qn(c) for c in columns)}) "
+        f"SELECT %s, %s, %s, {', '.join(qn(c) for c in columns)} FROM {qn(opts.db_table)} "
+        f"WHERE {qn(release_column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [release.pk, "", True, base.pk])
+        return cursor.rowcount
+
+
+@_requires("approve")
+def approve_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> int:
+    """Approve every active draft of ``release`` in one UPDATE; parked and hidden rows stay.
+
+    :returns: the number of Versions approved.
+    :raises ValidationError: the release is locked or deprecated.
+    :raises PermissionDenied: ``user`` may not approve.
+    """
+    release = resolve_release(release)
+    with transaction.atomic(using=_db_for(Release)):
+        release = lock_release_row(release)
+        _require_editable(release)
+        count = Version.objects.filter(release=release, status=DRAFT, active=True).update(
+            status=APPROVED, modified=timezone.now(), modified_by=_user(user), inherited=False
+        )
+        record(
+            Action.APPROVE_RELEASE,
+            release=release,
+            user=user,
+            from_state=DRAFT,
+            to_state=APPROVED,
+            details={"approved": count},
+        )
+    return count
+
+
+@_requires("lock")
+def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> Release:
+    """Make ``release`` immutable and record the fingerprint of everything it contains.
+
+    :raises ValidationError: already locked.
+    :raises PermissionDenied: ``user`` may not lock.
+    """
+    from ..fingerprint import release_digest, version_digests
+
+    release = resolve_release(release)
+    with transaction.atomic(using=_db_for(Release)):
+        release = lock_release_row(release)
+        if release.is_locked:
+            raise _error("Release %(release)s is locked already.", "already_locked", release=release.version)
+        _reconcile_inherited(release)
+        versions = list(Version.objects.filter(release=release).order_by("pk"))
+        digests = version_digests(release, versions)
+        for version in versions:
+            version.fingerprint = digests[version.pk]
+        Version.objects.bulk_update(versions, ["fingerprint"], batch_size=500)
+        release.is_locked = True
+        release.locked_at = timezone.now()
+        release.locked_by = _user(user)
+        release.fingerprint = release_digest(digests)
+        release.save(update_fields=["is_locked", "locked_at", "locked_by", "fingerprint"])
+        record(
+            Action.LOCK_RELEASE,
+            release=release,
+            user=user,
+            from_state="open",
+            to_state="locked",
+            details={"versions": len(versions), "fingerprint": release.fingerprint},
+        )
+        release_locked.send(sender=Release, release=release, user=user)
+    return release
+
+
+def check_unlock(release: Release) -> None:
+    """Raise if ``release`` cannot be unlocked (used before asking for confirmation too).
+
+    :raises ValidationError: not locked, deployed at least once, or branched from.
+    """
+    if not release.is_locked:
+        raise _error("Release %(release)s is not locked.", "not_locked", release=release.version)
+    if release.is_deployed:
+        raise _error(
+            "Release %(release)s has been deployed and stays locked for good. Create a "
+            "release based on it (create_release --based-on %(release)s) to change content.",
+            "deployed",
+            release=release.version,
+        )
+    if release.branches.exists():
+        raise _error(
+            "Release %(release)s has releases branched from it (%(branches)s); they share "
+            "its content, so it stays locked.",
+            "has_branches",
+            release=release.version,
+            branches=", ".join(release.branches.values_list("version", flat=True)),
+        )
+
+
+def _reconcile_inherited(release: Release) -> int:
+    """Clear ``inherited`` on rows that differ from the base release (one UPDATE).
+
+    Services clear the flag on every change; this also catches rows changed behind their
+    back (QuerySet ``update()``) before the release is locked, so the deploy fast path
+    that trusts the flag never misses a change.
+    """
+    candidates = Version.objects.filter(release=release, inherited=True)
+    if release.based_on_id is None:
+        return candidates.update(inherited=False)
+    same_in_base = Version.objects.filter(
+        release_id=release.based_on_id,
+        content_type_id=OuterRef("content_type_id"),
+        grouping_key=OuterRef("grouping_key"),
+        object_id=OuterRef("object_id"),
+        status=OuterRef("status"),
+        active=OuterRef("active"),
+    )
+    return candidates.exclude(Exists(same_in_base)).update(inherited=False)
+
+
+@_requires("unlock")
+def unlock_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> Release:
+    """Make a locked, never deployed release editable again.
+
+    :raises ValidationError: not locked, deployed at least once, or branched from.
+    :raises PermissionDenied: ``user`` may not unlock.
+    """
+    release = resolve_release(release)
+    with transaction.atomic(using=_db_for(Release)):
+        release = lock_release_row(release)
+        check_unlock(release)
+        release.is_locked = False
+        release.locked_at = None
+        release.locked_by = None
+        release.fingerprint = ""
+        release.save(update_fields=["is_locked", "locked_at", "locked_by", "fingerprint"])
+        Version.objects.filter(release=release).update(fingerprint="")
+        record(Action.UNLOCK_RELEASE, release=release, user=user, from_state="locked", to_state="open")
+    return release
+
+
+@_requires("deprecate")
+def deprecate_release(
+    release: Release | str, *, undo: bool = False, user: AbstractBaseUser | None = None
+) -> Release:
+    """Soft-hide ``release`` (or, with ``undo``, show it again). Its data is kept.
+
+    :raises ValidationError: the release is live, or already in the requested state.
+    :raises PermissionDenied: ``user`` may not deprecate.
+    """
+    release = resolve_release(release)
+    with transaction.atomic(using=_db_for(Release)):
+        release = lock_release_row(release)
+        if undo:
+            if not release.is_deprecated:
+                raise _error(
+                    "Release %(release)s is not deprecated.", "not_deprecated", release=release.version
+                )
+        else:
+            if release.is_deprecated:
+                raise _error(
+                    "Release %(release)s is deprecated already.",
+                    "already_deprecated",
+                    release=release.version,
+                )
+            if release.is_live():
+                raise _error(
+                    "Release %(release)s is live and cannot be deprecated. Deploy another release first.",
+                    "live",
+                    release=release.version,
+                )
+        release.is_deprecated = not undo
+        release.save(update_fields=["is_deprecated"])
+        record(
+            Action.UNDEPRECATE_RELEASE if undo else Action.DEPRECATE_RELEASE,
+            release=release,
+            user=user,
+            from_state="deprecated" if undo else release.state,
+            to_state=release.state if undo else "deprecated",
+        )
+    return release

@@ -1,0 +1,187 @@
+"""Reviewing a release against the live release, its base or any other release."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+)
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from .. import registry
+from ..manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
+from ..models import Release, Version
+from .common import admin_context, get_release, require_view
+from .content import compare_url, preview_url
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+
+# -- release page and review ----------------------------------------------------------
+
+
+@dataclass
+class ReviewRow:
+    """One grouping that differs between a release and the release it is compared with."""
+
+    kind: str
+    model_label: str
+    grouping_key: str
+    mine: Version | None
+    theirs: Version | None
+    mine_content: Any = None
+    theirs_content: Any = None
+    item: Any = None
+
+    @property
+    def kind_label(self) -> str:
+        return str(REVIEW_KINDS.get(self.kind, self.kind))
+
+    @property
+    def content(self) -> Any:
+        return self.mine_content if self.mine_content is not None else self.theirs_content
+
+    @property
+    def mine_url(self) -> str | None:
+        return preview_url(self.mine_content, self.item) if self.mine_content is not None else None
+
+    @property
+    def theirs_url(self) -> str | None:
+        return preview_url(self.theirs_content, self.item) if self.theirs_content is not None else None
+
+    @property
+    def compare_url(self) -> str | None:
+        if self.mine is None or self.theirs is None or self.mine.object_id == self.theirs.object_id:
+            return None
+        return compare_url(self.mine.content_type_id, self.theirs.object_id, self.mine.object_id)
+
+
+REVIEW_KINDS = {
+    f"live_{ADDED}": _("Goes live"),
+    f"live_{CHANGED}": _("Changes"),
+    f"live_{REMOVED}": _("Goes offline"),
+    ADDED: _("Added"),
+    CHANGED: _("Changed"),
+    REMOVED: _("Removed"),
+    "hidden": _("Hidden"),
+    "restored": _("Restored"),
+    "status": _("Status changed"),
+}
+
+_ROW_FIELDS = ("content_type_id", "grouping_key", "object_id", "status", "active")
+
+
+def _rows(release: Release | None):
+    if release is None:
+        return Version.objects.none().values_list(*_ROW_FIELDS)
+    return Version.objects.filter(release=release).order_by().values_list(*_ROW_FIELDS)
+
+
+def _review_kind(mine: Version | None, theirs: Version | None) -> str:
+    if theirs is None:
+        return ADDED
+    if mine is None:
+        return REMOVED
+    if mine.object_id != theirs.object_id:
+        return CHANGED
+    if mine.active != theirs.active:
+        return "restored" if mine.active else "hidden"
+    return "status"
+
+
+def review_rows(release: Release, other: Release | None) -> list[ReviewRow]:
+    """Every grouping whose Version differs between ``release`` and ``other``.
+
+    The database computes the differences (work grows with what changed, not with the
+    size of the site); content rows are then loaded in one query per model.
+    """
+    mine_rows, their_rows = _rows(release), _rows(other)
+    keys = {(ct, key) for ct, key, *_ in mine_rows.difference(their_rows)}
+    keys |= {(ct, key) for ct, key, *_ in their_rows.difference(mine_rows)}
+    related = ("modified_by",)
+    mine = fetch_versions(release, keys, select_related=related)
+    theirs = fetch_versions(other, keys, select_related=related)
+    rows = []
+    for key in sorted(keys):
+        item = registry.for_content_type_id(key[0])
+        label = str(item.content_model._meta.verbose_name) if item else str(key[0])
+        rows.append(
+            ReviewRow(
+                _review_kind(mine.get(key), theirs.get(key)), label, key[1], mine.get(key), theirs.get(key)
+            )
+        )
+        rows[-1].item = item
+    _attach_contents(rows)
+    return rows
+
+
+def _attach_contents(rows: list[ReviewRow]) -> None:
+    """Load the content rows of the review in one query per model."""
+    wanted: dict[int, set[int]] = {}
+    for row in rows:
+        for version in (row.mine, row.theirs):
+            if version is not None:
+                wanted.setdefault(version.content_type_id, set()).add(version.object_id)
+    loaded: dict[tuple[int, int], Any] = {}
+    for content_type_id, ids in wanted.items():
+        item = registry.for_content_type_id(content_type_id)
+        if item is None:
+            continue
+        for obj in item.content_model._base_manager.filter(pk__in=ids):
+            loaded[(content_type_id, obj.pk)] = obj
+    for row in rows:
+        if row.mine is not None:
+            row.mine_content = loaded.get((row.mine.content_type_id, row.mine.object_id))
+        if row.theirs is not None:
+            row.theirs_content = loaded.get((row.theirs.content_type_id, row.theirs.object_id))
+
+
+def _manifest_rows(manifest: Any) -> list[ReviewRow]:
+    """The changes of a deploy manifest as review rows (what goes live)."""
+    rows = []
+    for change in manifest.changes:
+        item = registry.for_content_type_id(change.content_type_id)
+        label = str(item.content_model._meta.verbose_name) if item else change.model_label
+        row = ReviewRow(f"live_{change.kind}", label, change.grouping_key, change.new, change.old)
+        row.item = item
+        rows.append(row)
+    _attach_contents(rows)
+    return rows
+
+
+@xframe_options_sameorigin
+def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpResponse:
+    """What a release changes: what goes live against the live release, and every
+    difference against the live release or its base (``?against=live|base|<pk>``)."""
+    require_view(request, model_admin)
+    release = get_release(pk)
+    live = Release.objects.live()
+    against_param = request.GET.get("against") or ("live" if live and live.pk != release.pk else "base")
+    if against_param == "live":
+        other = live
+    elif against_param == "base":
+        other = release.based_on
+    else:
+        other = Release.objects.filter(pk=against_param if against_param.isdigit() else None).first()
+    manifest = compute_manifest(live, release) if live is None or live.pk != release.pk else None
+    rows = review_rows(release, other) if other is None or other.pk != release.pk else []
+    context = admin_context(
+        request,
+        model_admin,
+        title=gettext("Review release %(release)s") % {"release": release.version},
+        release=release,
+        live=live,
+        other=other,
+        against=against_param,
+        goes_live=_manifest_rows(manifest) if manifest is not None else [],
+        rows=rows,
+        choices=Release.objects.exclude(pk=release.pk).not_deprecated(),
+    )
+    return TemplateResponse(request, "djangocms_release_versioning/admin/review.html", context)
