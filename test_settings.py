@@ -1,6 +1,14 @@
-"""Settings for the test suite. DATABASE=postgres (or mysql) selects another backend."""
+"""Settings for the test suite.
+
+``DATABASE`` selects the backend: ``sqlite`` (default, in memory), ``postgres``, or
+``mariadb`` / ``mysql`` (both use Django's MySQL backend with mysqlclient: ``pip install
+-e .[mariadb]``). Each server backend reads its host, port, user, password and test database
+name from ``POSTGRES_*`` or ``MYSQL_*`` environment variables (defaults below).
+"""
 
 import os
+
+from django.core.exceptions import ImproperlyConfigured
 
 SECRET_KEY = "tests-only"
 DEBUG = False
@@ -9,7 +17,10 @@ SITE_ID = 1
 ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
+_BACKENDS = ("sqlite", "postgres", "mariadb", "mysql")
 _backend = os.environ.get("DATABASE", "sqlite")
+if _backend not in _BACKENDS:
+    raise ImproperlyConfigured(f"DATABASE={_backend!r} is not supported: use one of {', '.join(_BACKENDS)}.")
 if _backend == "postgres":
     DATABASES = {
         "default": {
@@ -19,6 +30,22 @@ if _backend == "postgres":
             "HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
             "PORT": os.environ.get("POSTGRES_PORT", "5432"),
             "TEST": {"NAME": os.environ.get("POSTGRES_TEST_DB", "test_release_versioning")},
+        }
+    }
+elif _backend in ("mariadb", "mysql"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": os.environ.get("MYSQL_DB", "release_versioning"),
+            "USER": os.environ.get("MYSQL_USER", "root"),
+            "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
+            "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("MYSQL_PORT", "3306"),
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {
+                "NAME": os.environ.get("MYSQL_TEST_DB", "test_release_versioning"),
+                "CHARSET": "utf8mb4",
+            },
         }
     }
 else:

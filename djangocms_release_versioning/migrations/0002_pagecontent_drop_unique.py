@@ -36,4 +36,11 @@ class Migration(migrations.Migration):
         ("cms", "0045_pageurl_site_unique_path"),
     ]
 
-    operations = [migrations.RunPython(drop_pagecontent_unique, migrations.RunPython.noop, elidable=False)]
+    # atomic=False: on MySQL/MariaDB DDL cannot run inside a transaction, and Django would
+    # otherwise wrap this RunPython in one. PostgreSQL and SQLite still run the whole
+    # migration in one transaction (the migration itself stays atomic).
+    operations = [
+        migrations.RunPython(
+            drop_pagecontent_unique, migrations.RunPython.noop, atomic=False, elidable=False
+        )
+    ]
