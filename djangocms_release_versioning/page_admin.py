@@ -20,8 +20,6 @@ from django.db import models, transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
-    HttpResponseForbidden,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
@@ -53,6 +51,7 @@ from .pages import (
     working_placeholders,
 )
 from .permissions import has_release_permission
+from .views.common import escaped_response
 
 #: CSS classes of indicator menu links (see cms.pagetree.js): navigate the top frame,
 #: POST in the background and reload the tree, POST in the top frame, greyed out.
@@ -246,14 +245,15 @@ class PageContentAdminMixin(ReleaseContentAdminMixin):
     # -- small endpoints --------------------------------------------------------------
 
     def _not_editable(self, request: HttpRequest, object_id: str) -> HttpResponse | None:
-        """A 403 naming the reason if the content cannot be edited in place."""
+        """A 403 naming the reason (escaped: the page tree and the toolbar insert it as HTML) if
+        the content cannot be edited in place."""
         content = self.get_object(request, object_id)
         if content is None:
             return None
         editable = content.is_editable(request)
         if editable:
             return None
-        return HttpResponseForbidden(str(editable) or gettext("This content cannot be changed."))
+        return escaped_response(str(editable) or gettext("This content cannot be changed."), status=403)
 
     def change_innavigation(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if request.method == "POST" and (refusal := self._not_editable(request, object_id)):
@@ -284,10 +284,10 @@ class PageContentAdminMixin(ReleaseContentAdminMixin):
             raise PermissionDenied
         language = request.POST.get("target_language")
         if not language or language not in get_language_list(site_id=page.site_id):
-            return HttpResponseBadRequest(gettext("Language must be set to a supported language!"))
+            return escaped_response(gettext("Language must be set to a supported language!"))
         target = working_content(page, language)
         if target is None:
-            return HttpResponseBadRequest(
+            return escaped_response(
                 gettext("The page has no content in %(language)s in this release; add the translation first.")
                 % {"language": language}
             )
@@ -296,7 +296,7 @@ class PageContentAdminMixin(ReleaseContentAdminMixin):
             with transaction.atomic():
                 return self._copy_plugins(request, source, target)
         except ValidationError as error:
-            return HttpResponseForbidden(" ".join(error.messages))
+            return escaped_response(" ".join(error.messages), status=403)
 
     def _copy_plugins(self, request: HttpRequest, source: PageContent, target: PageContent) -> HttpResponse:
         from cms.models import CMSPlugin

@@ -10,13 +10,13 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
@@ -72,22 +72,41 @@ def close_frame(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/cms/page/close_frame.html", {})
 
 
+def escaped_response(text: str, status: int = 400) -> HttpResponse:
+    """``text`` HTML-escaped, as the body of an answer to an AJAX request.
+
+    django CMS' toolbar (``Messages.open``) and page tree (``showError``) insert the body of a
+    failed request into the page as HTML, and refusal texts quote object names and release
+    versions that editors chose: they must never become markup.
+    """
+    return HttpResponse(escape(text), status=status, content_type="text/html; charset=utf-8")
+
+
 def succeeded(request: HttpRequest, message: str, url: str) -> HttpResponse:
     """Report success in the form the caller understands (the message is also shown on the
-    next page the editor sees, e.g. by the toolbar after it reloads)."""
+    next page the editor sees, e.g. by the toolbar after it reloads).
+
+    ``message`` is plain text: the messages framework's templates escape it, and the JSON
+    answer to an AJAX request carries it HTML-escaped (ready to insert into a page).
+    """
     messages.success(request, message)
     if is_ajax(request):
-        return JsonResponse({"url": url, "message": message})
+        return JsonResponse({"url": url, "message": escape(message)})
     if is_popup(request):
         return close_frame(request)
     return HttpResponseRedirect(url)
 
 
 def refused(request: HttpRequest, error: ValidationError, url: str) -> HttpResponse:
-    """Report a refused operation (wrong state, locked release …); nothing was changed."""
+    """Report a refused operation (wrong state, locked release …); nothing was changed.
+
+    An AJAX request gets a 400 whose body is the reason, HTML-escaped (see
+    :func:`escaped_response`); any other request gets the reason as an error message (the
+    messages framework's templates escape it) and a redirect to ``url``.
+    """
     text = " ".join(error.messages)
     if is_ajax(request):
-        return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
+        return escaped_response(text, status=400)
     messages.error(request, text)
     return HttpResponseRedirect(url)
 
