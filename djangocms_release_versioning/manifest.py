@@ -45,6 +45,8 @@ class DeployManifest:
     changes: list[Change] = field(default_factory=list)
     dry_run: bool = False
     deployment: object = None
+    #: What the deploy guards found (:class:`~.guards.GuardFinding`, each with ``confirmed``).
+    findings: list = field(default_factory=list)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{model label: {"added": n, "changed": n, "removed": n}}``."""
