@@ -56,3 +56,8 @@ class Action(models.TextChoices):
     STATUS_CHANGE = "status_change", _("Status changed")
     DEACTIVATE = "deactivate", _("Hidden in release")
     REACTIVATE = "reactivate", _("Restored in release")
+    SCHEDULE_DEPLOY = "schedule_deploy", _("Deploy scheduled")
+    CANCEL_SCHEDULE = "cancel_schedule", _("Scheduled deploy cancelled")
+    SCHEDULE_FAILED = "schedule_failed", _("Scheduled deploy failed")
+    PRUNE_RELEASE = "prune_release", _("Release pruned")
+    PRUNE_RELEASES = "prune_releases", _("Releases pruned")

@@ -480,3 +480,91 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.release_version} {self.object_repr}".strip()
+
+
+class ScheduleStatus(models.TextChoices):
+    """Where a scheduled deploy stands."""
+
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Deployed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ScheduledDeployQuerySet(models.QuerySet):
+    def pending(self) -> ScheduledDeployQuerySet:
+        return self.filter(status=ScheduleStatus.PENDING)
+
+    def due(self, now: Any) -> ScheduledDeployQuerySet:
+        """Pending schedules whose time has come, oldest first."""
+        return self.pending().filter(at__lte=now).order_by("at", "pk")
+
+
+ScheduledDeployManager = models.Manager.from_queryset(ScheduledDeployQuerySet)
+
+
+class ScheduledDeploy(models.Model):
+    """A deploy (or rollback) of a release planned for a moment in the future (DESIGN §9.3).
+
+    ``services.run_scheduled_deploys`` runs each due schedule exactly once; a release has
+    at most one pending schedule (a partial unique constraint).
+    """
+
+    Status = ScheduleStatus
+
+    release = models.ForeignKey(
+        Release, verbose_name=_("release"), on_delete=models.CASCADE, related_name="scheduled_deploys"
+    )
+    at = models.DateTimeField(_("deploy at"))
+    rollback = models.BooleanField(_("rollback"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ScheduleStatus.choices, default=ScheduleStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("scheduled"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    failure_code = models.CharField(_("failure code"), max_length=64, blank=True)
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    deployment = models.OneToOneField(
+        Deployment,
+        verbose_name=_("deployment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="schedule",
+    )
+
+    objects = ScheduledDeployManager()
+
+    class Meta:
+        verbose_name = _("scheduled deploy")
+        verbose_name_plural = _("scheduled deploys")
+        ordering = ("-at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release"],
+                condition=Q(status="pending"),
+                name="release_versioning_one_pending_schedule",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["at"], condition=Q(status="pending"), name="release_versioning_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release} @ {self.at:%Y-%m-%d %H:%M} ({self.status})"

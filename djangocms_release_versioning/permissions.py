@@ -21,6 +21,7 @@ RELEASE_PERMISSIONS = {
     "unlock": "unlock_release",
     "deploy": "deploy_release",
     "deprecate": "deprecate_release",
+    "prune": "delete_release",
 }
 
 

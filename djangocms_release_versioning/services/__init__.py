@@ -7,12 +7,14 @@ Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock v
 :class:`~django.core.exceptions.PermissionDenied` for missing permissions.
 
 The functions live in one module per job (:mod:`.releases`, :mod:`.deploy`, :mod:`.content`,
-:mod:`.hotfix`, :mod:`.verify`); every public name is importable as ``services.<name>``.
+:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`); every public name is
+importable as ``services.<name>``.
 """
 
 from .content import TRANSITIONS, attach_new_content, create_draft, get_version, transition
 from .deploy import deploy_release
 from .hotfix import publish_now, unpublish_now
+from .pruning import PruneReport, plan_prune, prune_releases
 from .releases import (
     approve_release,
     check_unlock,
@@ -21,12 +23,22 @@ from .releases import (
     lock_release,
     unlock_release,
 )
+from .schedules import (
+    ScheduleRun,
+    cancel_scheduled_deploy,
+    pending_schedule,
+    run_scheduled_deploys,
+    schedule_deploy,
+)
 from .verify import verify_release
 
 __all__ = [
     "TRANSITIONS",
+    "PruneReport",
+    "ScheduleRun",
     "approve_release",
     "attach_new_content",
+    "cancel_scheduled_deploy",
     "check_unlock",
     "create_draft",
     "create_release",
@@ -34,7 +46,12 @@ __all__ = [
     "deprecate_release",
     "get_version",
     "lock_release",
+    "pending_schedule",
+    "plan_prune",
+    "prune_releases",
     "publish_now",
+    "run_scheduled_deploys",
+    "schedule_deploy",
     "transition",
     "unlock_release",
     "unpublish_now",

@@ -9,6 +9,7 @@ from django.core.management.base import CommandParser
 from djangocms_release_versioning import services
 
 from ._base import ReleaseCommand
+from ._schedule import add_schedule_arguments, run_schedule_option
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -35,6 +36,7 @@ class Command(ReleaseCommand):
             action="store_true",
             help="Deploy a release that was live before (going back to it).",
         )
+        add_schedule_arguments(parser)
 
     def run(
         self,
@@ -45,6 +47,16 @@ class Command(ReleaseCommand):
         rollback: bool = False,
         **options: Any,
     ) -> None:
+        if options.get("at") is not None or options.get("cancel_schedule"):
+            return run_schedule_option(
+                self,
+                version,
+                user=user,
+                at=options.get("at"),
+                cancel=options.get("cancel_schedule", False),
+                rollback=rollback,
+                dry_run=dry_run,
+            )
         manifest = services.deploy_release(version, user=user, dry_run=dry_run, rollback=rollback)
         if dry_run:
             self._report_dry_run(manifest, rollback)
