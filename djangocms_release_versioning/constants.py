@@ -61,3 +61,5 @@ class Action(models.TextChoices):
     SCHEDULE_FAILED = "schedule_failed", _("Scheduled deploy failed")
     PRUNE_RELEASE = "prune_release", _("Release pruned")
     PRUNE_RELEASES = "prune_releases", _("Releases pruned")
+    REBASE_RELEASE = "rebase_release", _("Release rebased")
+    TAKE_LIVE = "take_live", _("Live content taken")

@@ -288,8 +288,104 @@ class WouldGoOffline(DeployGuard):
         ) % {"verb": verb, "release": context.release.version, "count": len(rows), "rows": _listing(rows)}
 
 
+class WouldRevert(DeployGuard):
+    """Groupings the live line changed since the release forked that deploying it would put
+    back (DESIGN §9.1.11).
+
+    A grouping is listed when the live release's row differs from the fork point's (see
+    :mod:`~djangocms_release_versioning.lineage`: e.g. ``v2`` went live after ``v3`` was
+    branched from ``v1``, or a hotfix shipped since), the release still has the fork point's
+    row, and what visitors see would change. Rebasing the release
+    (:func:`~djangocms_release_versioning.services.rebase_release`) takes the live rows and
+    clears the finding. Runs at deploy; not for rollbacks (the intended revert).
+
+    Cost: the rows the live line changed since the fork point, not the size of the site.
+    """
+
+    code = "would_revert"
+    option = "allow_revert"
+    stages = frozenset({DEPLOY})
+    title = gettext_lazy("Live changes this deploy would revert")
+    checkbox_label = gettext_lazy("Revert these live changes (I checked the list above)")
+    cli_help = (
+        "Confirm that the deploy may revert groupings the live line changed since the release "
+        "was branched (it was branched from an older release, or hotfixes shipped since). "
+        "Without it such a release is refused; rebase_release brings it up to date instead."
+    )
+
+    def find(self, context: GuardContext) -> list[GuardRow]:
+        from .lineage import divergence
+
+        if context.live is None:
+            return []
+        found = divergence(context.release, context.live.pk)
+        reverting = found.reverting
+        if not reverting:
+            return []
+        rows = [
+            GuardRow(
+                row.content_type_id,
+                row.grouping_key,
+                "reverts",
+                object_id=(row.live or row.mine).object_id,
+            )
+            for row in reverting
+        ]
+        describe_rows(rows)
+        names = _release_names({found.fork_id} | {row.changed_by for row in reverting})
+        mine = describe_rows(
+            [
+                GuardRow(r.content_type_id, r.grouping_key, "", object_id=r.mine.object_id)
+                for r in reverting
+                if r.mine
+            ]
+        )
+        mine_names = {(r.content_type_id, r.grouping_key): r.name for r in mine}
+        for row, diverged in zip(rows, reverting, strict=True):
+            row.reason_label = gettext(
+                "changed live by %(changer)s, now %(live)s; this release still has %(mine)s from %(fork)s"
+            ) % {
+                "changer": names.get(diverged.changed_by, "?"),
+                "live": _shown(diverged.live, row.name),
+                "mine": _shown(diverged.mine, mine_names.get(diverged.key, "")),
+                "fork": names.get(found.fork_id, "?"),
+            }
+        return rows
+
+    def message(self, context: GuardContext, rows: list[GuardRow]) -> str:
+        return ngettext(
+            "Deploying release %(release)s would revert %(count)s change the live line made since "
+            "%(release)s was branched: %(rows)s. Rebase it first (rebase_release --release-version "
+            "%(release)s), or confirm (allow_revert, --allow-revert, the checkbox).",
+            "Deploying release %(release)s would revert %(count)s changes the live line made since "
+            "%(release)s was branched: %(rows)s. Rebase it first (rebase_release --release-version "
+            "%(release)s), or confirm (allow_revert, --allow-revert, the checkbox).",
+            len(rows),
+        ) % {"release": context.release.version, "count": len(rows), "rows": _listing(rows)}
+
+
+def _release_names(pks: set[int | None]) -> dict[int, str]:
+    from .models import Release
+
+    return dict(Release.objects.filter(pk__in={pk for pk in pks if pk}).values_list("pk", "version"))
+
+
+def _shown(version: Any, name: str) -> str:
+    """``"About us" (#12)``, ``hidden "About us" (#12)``, ``a draft (#12)`` or ``nothing``."""
+    if version is None:
+        return gettext("nothing")
+    label = f'"{name}" (#{version.object_id})' if name else f"#{version.object_id}"
+    from .constants import APPROVED
+
+    if not version.active:
+        return gettext("hidden %(content)s") % {"content": label}
+    if version.status != APPROVED:
+        return gettext("%(content)s, not approved") % {"content": label}
+    return label
+
+
 #: Every guard, in the order they run. Append new guards here.
-GUARDS: list[DeployGuard] = [WouldGoOffline()]
+GUARDS: list[DeployGuard] = [WouldGoOffline(), WouldRevert()]
 
 
 def guards_for(stage: str) -> list[DeployGuard]:

@@ -21,6 +21,7 @@ RELEASE_PERMISSIONS = {
     "unlock": "unlock_release",
     "deploy": "deploy_release",
     "deprecate": "deprecate_release",
+    "rebase": "lock_release",  # rebasing rewrites a release like locking it: same permission
     "prune": "delete_release",
 }
 

@@ -7,14 +7,15 @@ Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock v
 :class:`~django.core.exceptions.PermissionDenied` for missing permissions.
 
 The functions live in one module per job (:mod:`.releases`, :mod:`.deploy`, :mod:`.content`,
-:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`); every public name is
-importable as ``services.<name>``.
+:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`, :mod:`.rebase`); every public
+name is importable as ``services.<name>``.
 """
 
 from .content import TRANSITIONS, attach_new_content, create_draft, get_version, transition
 from .deploy import deploy_release
 from .hotfix import publish_now, unpublish_now
 from .pruning import PruneReport, plan_prune, prune_releases
+from .rebase import RebaseReport, rebase_release, take_live
 from .releases import (
     approve_release,
     check_unlock,
@@ -35,6 +36,7 @@ from .verify import verify_release
 __all__ = [
     "TRANSITIONS",
     "PruneReport",
+    "RebaseReport",
     "ScheduleRun",
     "approve_release",
     "attach_new_content",
@@ -50,8 +52,10 @@ __all__ = [
     "plan_prune",
     "prune_releases",
     "publish_now",
+    "rebase_release",
     "run_scheduled_deploys",
     "schedule_deploy",
+    "take_live",
     "transition",
     "unlock_release",
     "unpublish_now",
