@@ -1,15 +1,18 @@
 """Scheduled deploys (DESIGN §9.3): plan a deploy, cancel it, run the due ones exactly once.
 
 ``run_scheduled_deploys`` is meant to run every minute on every app server (cron, a systemd
-timer, Celery beat). Each due schedule is claimed and deployed in one transaction:
+timer, Celery beat). Each due schedule is claimed and deployed in one transaction, oldest
+first:
 
-* PostgreSQL (and MariaDB ≥ 10.6 / MySQL 8): the claim is ``SELECT … FOR UPDATE SKIP
-  LOCKED``, so concurrent runners each take a different schedule and never wait for each
-  other.
-* Every database: the claim is also a conditional ``UPDATE … WHERE status = 'pending'`` as
-  the transaction's first write. A runner that read a schedule as pending after another
-  runner claimed it updates no row (SQLite serialises writers; MySQL and PostgreSQL re-read
-  the row after waiting for its lock) and leaves it alone.
+* Where the database has row locks (PostgreSQL, MySQL/MariaDB) the runner first locks the
+  live pointer row — every deploy needs it anyway — so due schedules go live in the order of
+  their time, never two at once. With ``SKIP LOCKED`` (PostgreSQL, MySQL 8, MariaDB 10.6)
+  a runner that finds the pointer held leaves the work to the runner holding it instead of
+  waiting, and skips a schedule row that a cancel holds.
+* On every database the claim is a conditional ``UPDATE … WHERE status = 'pending'``: a
+  runner that read a schedule as pending after another runner claimed it updates no row
+  (SQLite serialises writers; MySQL and PostgreSQL re-read the row after waiting for its
+  lock) and leaves it alone.
 
 The deploy itself is ``services.deploy_release`` with every guard it has. A refusal
 (``ValidationError`` / ``PermissionDenied``: the release was unlocked, deprecated, is live
@@ -32,7 +35,7 @@ from ..audit import record
 from ..constants import Action
 from ..context import resolve_release
 from ..locking import lock_release_row
-from ..models import Deployment, Release, ScheduledDeploy, ScheduleStatus
+from ..models import LIVE_POINTER_PK, Deployment, LiveRelease, Release, ScheduledDeploy, ScheduleStatus
 from ._common import _db_for, _error, _requires, _user
 from .deploy import deploy_release
 
@@ -45,14 +48,15 @@ logger = logging.getLogger("djangocms_release_versioning.schedules")
 class ScheduleRun(list):
     """What one ``run_scheduled_deploys`` call did: a list of the Deployments it made.
 
-    ``failed`` holds the schedules it marked failed, ``retry`` the schedules a transient
-    database error left pending (with the error text), to be tried again by the next run.
+    ``failed`` holds the schedules it marked failed; ``retry`` the (schedule, error text)
+    pairs a transient database error left pending for the next run (schedule None: the
+    error came before any schedule was claimed).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.failed: list[ScheduledDeploy] = []
-        self.retry: list[tuple[ScheduledDeploy, str]] = []
+        self.retry: list[tuple[ScheduledDeploy | None, str]] = []
 
 
 def pending_schedule(release: Release | str) -> ScheduledDeploy | None:
@@ -165,10 +169,13 @@ def cancel_scheduled_deploy(
 def run_scheduled_deploys(*, now: datetime | None = None) -> ScheduleRun:
     """Deploy every schedule due at ``now`` (default: the current time), oldest first.
 
-    Safe to call from many processes at once: each due schedule runs exactly once. Each
-    schedule is one transaction: claimed, deployed with ``deploy_release`` (acting as the
-    user who scheduled it), marked done or failed and audited, or — on a transient database
-    error — rolled back and left pending for the next run.
+    Safe to call from many processes at once: each due schedule runs exactly once, and due
+    schedules run in the order of their time (a runner holds the live pointer while it
+    claims and deploys one; where the database has ``SKIP LOCKED`` a runner that finds the
+    pointer held leaves the work to the runner holding it). Each schedule is one
+    transaction: claimed, deployed with ``deploy_release`` (acting as the user who
+    scheduled it), marked done or failed and audited — or, on a transient database error,
+    rolled back and left pending for the next run.
 
     :returns: the Deployments made (a :class:`ScheduleRun`, whose ``failed`` and ``retry``
         list what else happened).
@@ -178,56 +185,75 @@ def run_scheduled_deploys(*, now: datetime | None = None) -> ScheduleRun:
     if timezone.is_naive(now):
         raise _error("run_scheduled_deploys needs an aware datetime.", "invalid_time")
     run = ScheduleRun()
+    if not ScheduledDeploy.objects.due(now).exists():
+        return run  # the common case, every minute: one query
+    LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
     seen: set[int] = set()
     while True:
-        candidate = ScheduledDeploy.objects.due(now).exclude(pk__in=seen).values_list("pk", flat=True).first()
-        if candidate is None:
-            return run
-        seen.add(candidate)
+        attempt: list[int] = []
         try:
-            outcome = _run_one(candidate, now)
+            outcome = _run_next(now, seen, attempt)
         except OperationalError as error:
-            schedule = ScheduledDeploy.objects.filter(pk=candidate).select_related("release").first()
-            logger.warning("Scheduled deploy %s left pending after a database error: %s", candidate, error)
-            if schedule is not None:
-                run.retry.append((schedule, str(error)))
+            logger.warning("Scheduled deploys stopped by a database error, retried next run: %s", error)
+            schedule = ScheduledDeploy.objects.filter(pk__in=attempt).select_related("release").first()
+            run.retry.append((schedule, str(error)))
+            if schedule is None:
+                return run  # nothing claimed yet (e.g. the live pointer): try again next run
             continue
-        except Exception as error:  # a bug in a deploy hook: rolled back, never retried blindly
-            logger.exception("Scheduled deploy %s raised; marking it failed", candidate)
-            outcome = _fail_after_error(candidate, error, now)
+        except Exception as error:  # a bug in a deploy receiver: rolled back, not retried blindly
+            if not attempt:
+                raise
+            logger.exception("Scheduled deploy %s raised; marking it failed", attempt[0])
+            outcome = _fail_after_error(attempt[0], error, now)
+        if outcome is _DONE:
+            return run
         if isinstance(outcome, Deployment):
             run.append(outcome)
-        elif outcome is not None:
+        elif isinstance(outcome, ScheduledDeploy):
             run.failed.append(outcome)
 
 
-def _claim(pk: int, now: datetime) -> ScheduledDeploy | None:
-    """Inside the transaction: the schedule ``pk`` if this runner gets it, else None."""
-    using = _db_for(ScheduledDeploy)
-    due = ScheduledDeploy.objects.due(now).filter(pk=pk)
-    # Where the database can, a runner skips a row another runner holds instead of waiting.
-    skip_locked = connections[using].features.has_select_for_update_skip_locked
-    if skip_locked and not list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)):
-        return None
-    # The first write of the transaction; a runner that lost the race updates nothing.
-    if not due.update(finished_at=now):
-        return None
-    return ScheduledDeploy.objects.select_related("release", "created_by").get(pk=pk)
+#: ``_run_next``: nothing (more) for this runner to do.
+_DONE = object()
+#: ``_run_next``: another runner claimed the schedule first; look for the next one.
+_LOST = object()
 
 
-def _run_one(pk: int, now: datetime) -> Deployment | ScheduledDeploy | None:
-    """Run schedule ``pk``: its Deployment, the schedule if it failed, None if not ours.
+def _run_next(now: datetime, seen: set[int], attempt: list[int]) -> object:
+    """Claim and run the oldest due schedule not in ``seen`` (its pk goes into ``seen`` and
+    ``attempt``).
 
+    :returns: its Deployment, the schedule if it failed, ``_LOST`` or ``_DONE``.
     :raises OperationalError: a transient database error; nothing was written.
     """
-    with transaction.atomic(using=_db_for(ScheduledDeploy)):
-        schedule = _claim(pk, now)
-        if schedule is None:
-            return None
-        user = schedule.created_by
+    using = _db_for(ScheduledDeploy)
+    features = connections[using].features
+    skip_locked = features.has_select_for_update_skip_locked
+    with transaction.atomic(using=using):
+        if features.has_select_for_update:
+            pointer = LiveRelease.objects.filter(pk=LIVE_POINTER_PK).select_for_update(
+                skip_locked=skip_locked
+            )
+            if not list(pointer.values_list("pk", flat=True)):
+                return _DONE  # another runner (or a deploy) holds the pointer and does the work
+        due = ScheduledDeploy.objects.due(now).exclude(pk__in=seen)
+        if skip_locked:  # a schedule being cancelled right now is skipped, not waited for
+            due = due.select_for_update(skip_locked=True)
+        pk = next(iter(due.values_list("pk", flat=True)[:1]), None)
+        if pk is None:
+            return _DONE
+        seen.add(pk)
+        attempt.append(pk)
+        # The claim: a conditional UPDATE, on SQLite the transaction's first write. A runner
+        # that read the schedule as pending after another one claimed it updates nothing.
+        if not ScheduledDeploy.objects.due(now).filter(pk=pk).update(finished_at=now):
+            return _LOST
+        schedule = ScheduledDeploy.objects.select_related("release", "created_by").get(pk=pk)
         try:
-            with transaction.atomic(using=_db_for(ScheduledDeploy)):
-                manifest = deploy_release(schedule.release, user=user, rollback=schedule.rollback)
+            with transaction.atomic(using=using):
+                manifest = deploy_release(
+                    schedule.release, user=schedule.created_by, rollback=schedule.rollback
+                )
         except (ValidationError, PermissionDenied) as error:
             _mark_failed(schedule, error, now)
             return schedule
@@ -241,10 +267,11 @@ def _run_one(pk: int, now: datetime) -> Deployment | ScheduledDeploy | None:
 def _fail_after_error(pk: int, error: Exception, now: datetime) -> ScheduledDeploy | None:
     """Mark schedule ``pk`` failed after its deploy raised an unexpected error (rolled back)."""
     with transaction.atomic(using=_db_for(ScheduledDeploy)):
-        schedule = _claim(pk, now)
-        if schedule is not None:
-            message = f"The deploy raised {type(error).__name__}: {error}"
-            _mark_failed(schedule, ValidationError(message, code="deploy_error"), now)
+        if not ScheduledDeploy.objects.due(now).filter(pk=pk).update(finished_at=now):
+            return None
+        schedule = ScheduledDeploy.objects.select_related("release").get(pk=pk)
+        message = f"The deploy raised {type(error).__name__}: {error}"
+        _mark_failed(schedule, ValidationError(message, code="deploy_error"), now)
         return schedule
 
 

@@ -44,8 +44,8 @@ class Command(BaseCommand):
             f"Fix the release and schedule it again (deploy_release --at)."
             for s in run.failed
         ] + [
-            f"Scheduled deploy of {s.release.version} hit a database error and stays pending; the "
-            f"next run tries again: {error}"
+            f"Scheduled deploy{f' of {s.release.version}' if s else 's'} stopped by a database error; "
+            f"pending schedules stay pending and the next run tries again: {error}"
             for s, error in run.retry
         ]
         if problems:
