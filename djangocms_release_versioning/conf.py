@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     # Version string of the patch release made by "Publish now"; {live} is the live release,
     # {n} a counter.
     "HOTFIX_VERSION_FORMAT": "{live}-hotfix-{n}",
+    # Version string of the release made by "Publish now" while nothing is live yet (the
+    # site's first live release, holding just that change).
+    "FIRST_HOTFIX_VERSION": "v0",
     # Session key that stores the editor's working release.
     "SESSION_KEY": "djangocms_release_versioning_release",
 }

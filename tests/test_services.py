@@ -514,8 +514,8 @@ def test_publish_now_refusals():
     release = services.create_release("v1")
     with use_release(release):
         content = ArticleContentFactory()
-    with pytest.raises(ValidationError, match="Nothing is live"):
-        services.publish_now(content, user=None)
+    with pytest.raises(ValidationError, match="Nothing is live"):  # publish_now: see test_hotfix.py
+        services.unpublish_now(content, user=None)
     with pytest.raises(PermissionDenied):
         services.publish_now(content, user=_plain_user("change_articlecontent"))
     assert Release.objects.count() == 1

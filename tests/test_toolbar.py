@@ -342,7 +342,8 @@ def test_toolbar_for_a_custom_content_model(rf, admin_user):
     assert state in toolbar.get_right_items()
     assert state.name == "Draft" and state.extra_context["indicator"] == "draft"
     names = [item.name for item in state.items]
-    assert names == ["Approve", "Park for later", "Hide in this release"]
+    # nothing is live yet: Publish now makes the first live release (issue 8.6)
+    assert names == ["Approve", "Park for later", "Hide in this release", "Publish now..."]
     buttons = [button for item in toolbar.get_right_items() for button in getattr(item, "buttons", [])]
     edit = [button for button in buttons if button.name == "Edit"]
     assert edit and edit[0].url.startswith(action_url(content, "edit"))

@@ -198,8 +198,10 @@ def content_actions(state: ContentState, user: AbstractBaseUser) -> list[Content
 
 
 def _hotfix_actions(state: ContentState, user: AbstractBaseUser, may_change: bool) -> list[ContentAction]:
-    """Publish now / take offline now: for users who may deploy, once something is live."""
-    if not has_release_permission(user, "deploy") or state.live_release_id is None:
+    """Publish now / take offline now, for users who may deploy. Publish now is offered on a
+    site where nothing is live yet too (it makes the first live release); take offline now
+    only for live content."""
+    if not has_release_permission(user, "deploy"):
         return []
     reason = "" if may_change else _permission_reason()
     actions = []
