@@ -181,6 +181,7 @@ def install_global() -> None:
 
     replace_content_admins()
     ecosystem.install()
+    install_cache_keys()
     install_stories_feeds()
     for model in apps.get_models():
         label = model._meta.label_lower
@@ -195,6 +196,35 @@ def install_global() -> None:
             continue
         pre_save.connect(receiver, sender=model, dispatch_uid=f"release_versioning_{label}_save")
         pre_delete.connect(receiver, sender=model, dispatch_uid=f"release_versioning_{label}_delete")
+
+
+def install_cache_keys() -> None:
+    """Key every cache of public content by the live deployment (see :mod:`.caching`).
+
+    django CMS' page, placeholder, page-URL and menu caches build their keys from
+    ``get_cms_setting("CACHE_PREFIX")``, which calls the function registered for a name in
+    ``cms.utils.conf.COMPLEX``: one entry there covers them all. djangocms-stories' feed
+    cache keys posts by their grouper only, so its key gets the token too.
+    """
+    from cms.utils import conf as cms_conf
+
+    from .caching import cms_cache_prefix, public_cache_key
+
+    cms_conf.COMPLEX["CACHE_PREFIX"] = cms_cache_prefix
+    if not apps.is_installed("djangocms_stories"):
+        return
+    from djangocms_stories.models import Post
+
+    original = Post.get_cache_key
+    if getattr(original, "_release_keyed", False):
+        return
+
+    def get_cache_key(self: models.Model, language: str, prefix: str) -> str:
+        return public_cache_key(original(self, language, prefix))
+
+    functools.update_wrapper(get_cache_key, original)
+    get_cache_key._release_keyed = True
+    Post.get_cache_key = get_cache_key
 
 
 def install_stories_feeds() -> None:

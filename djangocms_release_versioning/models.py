@@ -160,6 +160,11 @@ class LiveRelease(models.Model):
         related_name="live_pointer",
     )
     changed_at = models.DateTimeField(default=timezone.now)
+    generation = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text=_("Counts the switches of the pointer; keys every cache that holds public content."),
+    )
 
     class Meta:
         verbose_name = _("live release")

@@ -521,13 +521,23 @@ def rebuild_page_urls(manifest: DeployManifest) -> None:
 
 
 def _reload_apphooks_if_needed(manifest: DeployManifest) -> None:
-    """A changed page with an apphook: every process rebuilds its URLconf after commit."""
+    """A changed page with an apphook: every process rebuilds its URLconf.
+
+    The new URLconf revision is written inside the deploy transaction (not after commit),
+    so it is part of the deploy even if the deploying process dies right after COMMIT.
+    ``application_urls`` is nullable: a page without an apphook has NULL or "".
+    """
     from cms.models import Page
     from cms.utils.apphook_reload import mark_urlconf_as_changed
 
     page_ids = {page_id for pages in _live_changes(manifest).values() for page_id in pages}
-    if page_ids and Page.objects.filter(pk__in=page_ids).exclude(application_urls__in=["", None]).exists():
-        transaction.on_commit(mark_urlconf_as_changed)
+    if (
+        page_ids
+        and Page.objects.filter(pk__in=page_ids, application_urls__isnull=False)
+        .exclude(application_urls="")
+        .exists()
+    ):
+        mark_urlconf_as_changed()
 
 
 def on_release_deployed(sender: Any, manifest: DeployManifest, **kwargs: Any) -> None:

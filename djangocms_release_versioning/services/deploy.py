@@ -35,7 +35,8 @@ def _read_pointer() -> LiveRelease:
 def _switch_pointer(pointer: LiveRelease, release: Release) -> None:
     pointer.release = release
     pointer.changed_at = timezone.now()
-    pointer.save(update_fields=["release", "changed_at"])
+    pointer.generation += 1  # names the deployment in every public cache key (the row is locked)
+    pointer.save(update_fields=["release", "changed_at", "generation"])
     if release.first_deployed_at is None:
         release.first_deployed_at = pointer.changed_at
         Release.objects.filter(pk=release.pk).update(first_deployed_at=pointer.changed_at)
