@@ -20,9 +20,11 @@ from django.db.models import BooleanField, Exists, Expression, OuterRef
 
 from .constants import APPROVED
 from .context import (
+    get_live_snapshot,
     get_public_release_id,
     get_session_public_version,
     get_working_release,
+    has_live_snapshot,
     resolve_release,
 )
 
@@ -44,8 +46,10 @@ class PublicCondition(Expression):
 
     The hot path of every public page: written as one fixed SQL template instead of a
     nested ``Exists(QuerySet)`` that Django would rebuild, resolve and compile for every
-    ``objects`` queryset (about 1.5 ms each). The live release is read inside the same
-    statement, so it costs no query and is never stale across processes.
+    ``objects`` queryset (about 1.5 ms each). Inside a request (or a ``live_snapshot()``
+    block) the live release is the scope's snapshot of the pointer, so every query of one
+    response serves one release even if a deploy commits meanwhile; outside, the pointer is
+    read inside the same statement (always current, no extra query).
     """
 
     output_field = BooleanField()
@@ -73,6 +77,9 @@ class PublicCondition(Expression):
         version_table = qn(Version._meta.db_table)
         if self.release_id is not None:
             release_sql, release_params = "%s", [self.release_id]
+        elif self.version is None and has_live_snapshot():
+            # ``= NULL`` matches nothing: with nothing live, nothing is public.
+            release_sql, release_params = "%s", [get_live_snapshot().release_id]
         elif self.version is not None:
             release_sql = (
                 f"(SELECT rv_r.{qn('id')} FROM {qn(Release._meta.db_table)} rv_r "
@@ -96,8 +103,9 @@ class PublicCondition(Expression):
 def public_condition(model: type[models.Model]) -> PublicCondition:
     """SQL condition: the row is approved and active in the public release.
 
-    The public release is the live one, or the one set by ``use_release(..., public=True)``
-    (or the pytest plugin's ``--release-version``).
+    The public release is the live one (the scope's snapshot, see :class:`PublicCondition`),
+    or the one set by ``use_release(..., public=True)`` (or the pytest plugin's
+    ``--release-version``).
     """
     content_type_id = ContentType.objects.get_for_model(model).pk
     return PublicCondition(content_type_id, get_public_release_id(), get_session_public_version())

@@ -204,9 +204,11 @@ def caching():
     cache.clear()
 
 
-def test_deploy_clears_the_page_cache_and_menus_on_commit(
+def test_page_cache_and_menus_switch_with_the_deploy_without_its_clean_up(
     site, admin_user, caching, django_capture_on_commit_callbacks
 ):
+    """The cached page and menu of v1 are not served once v2 is live, even though the
+    deploy's on_commit clean-up never runs (as if its process was killed after COMMIT)."""
     body = get("/shop/")[1]
     assert "<title>Shop</title>" in body
     assert ">About<" in body
@@ -215,15 +217,38 @@ def test_deploy_clears_the_page_cache_and_menus_on_commit(
     edit(site["about"], admin_user, v2, title="Company")
     services.approve_release(v2)
     services.lock_release(v2)
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.deploy_release(v2)
-    assert get("/shop/")[1] == body  # served from the cache until the deploy commits
-    for callback in callbacks:
-        callback()
+    assert callbacks
     body = get("/shop/")[1]
     assert "<title>Store</title>" in body
     assert ">Company<" in body
     assert ">About<" not in body
+
+
+def _urlconf_revision() -> str:
+    from cms.models import UrlconfRevision
+
+    return UrlconfRevision.objects.values_list("revision", flat=True).first() or ""
+
+
+def test_apphook_urls_reload_only_when_a_changed_page_has_an_apphook(
+    site, admin_user, django_capture_on_commit_callbacks
+):
+    from cms.models import Page
+
+    before = _urlconf_revision()
+    v2 = branch("v2", "v1")
+    edit(site["shop"], admin_user, v2, title="Store")
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(v2)
+    assert _urlconf_revision() == before  # no changed page has an apphook
+    Page.objects.filter(pk=site["shop"].pk).update(application_urls="SampleApp")
+    v3 = branch("v3", "v2")
+    edit(site["shop"], admin_user, v3, title="Shop")
+    with django_capture_on_commit_callbacks(execute=False):
+        ship(v3)
+    assert _urlconf_revision() not in ("", before)  # part of the deploy, not of its clean-up
 
 
 class _Undo(Exception):

@@ -1,6 +1,7 @@
-# Reserved for one release per response (issue 9); filled in by the change that needs it.
+# One release per response (issue 9): the live pointer counts its switches, so every cache
+# entry built from public content can be keyed by the deployment that was live.
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -8,4 +9,14 @@ class Migration(migrations.Migration):
         ("djangocms_release_versioning", "0006_rebase"),
     ]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="liverelease",
+            name="generation",
+            field=models.PositiveBigIntegerField(
+                default=0,
+                editable=False,
+                help_text="Counts the switches of the pointer; keys every cache that holds public content.",
+            ),
+        ),
+    ]
