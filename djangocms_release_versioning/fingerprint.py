@@ -43,8 +43,18 @@ def _plugins_by_placeholder(placeholder_ids: list[int]) -> dict[int, list[dict[s
     return result
 
 
-def content_payloads(model: type[models.Model], object_ids: list[int]) -> dict[int, Any]:
-    """Return ``{pk: payload}`` describing each content row with its plugins and extensions."""
+def content_payloads(
+    model: type[models.Model], object_ids: list[int], *, empty_placeholders: bool = False
+) -> dict[int, Any]:
+    """Return ``{pk: payload}`` describing each content row with its plugins and extensions.
+
+    A fingerprint covers what visitors can see change (DESIGN §9.1, invariant 13): the
+    content's fields, its placeholders *with plugins* and its extensions. Empty
+    placeholders are left out: django CMS, djangocms-alias and djangocms-stories create
+    them lazily when a template declaring a new slot is first rendered, by any visitor.
+    ``empty_placeholders=True`` gives the payload of fingerprints recorded by earlier
+    versions of this package, which still covered them (see ``services.verify_release``).
+    """
     from cms.models import Placeholder
 
     rows = {obj.pk: obj for obj in model._base_manager.filter(pk__in=object_ids)}
@@ -58,6 +68,8 @@ def content_payloads(model: type[models.Model], object_ids: list[int]) -> dict[i
         )
         plugins = _plugins_by_placeholder([p.pk for p in placeholders])
         for placeholder in placeholders:
+            if not empty_placeholders and placeholder.pk not in plugins:
+                continue
             payloads[placeholder.object_id].setdefault("placeholders", []).append(
                 {"placeholder": _row(placeholder), "plugins": plugins.get(placeholder.pk, [])}
             )
@@ -69,8 +81,13 @@ def content_payloads(model: type[models.Model], object_ids: list[int]) -> dict[i
     return payloads
 
 
-def version_digests(release: Release, versions: list[Version] | None = None) -> dict[int, str]:
-    """Return ``{version pk: digest}`` for the Versions of ``release``."""
+def version_digests(
+    release: Release, versions: list[Version] | None = None, *, empty_placeholders: bool = False
+) -> dict[int, str]:
+    """Return ``{version pk: digest}`` for the Versions of ``release``.
+
+    ``empty_placeholders``: see :func:`content_payloads`.
+    """
     from .models import Version
 
     if versions is None:
@@ -85,7 +102,11 @@ def version_digests(release: Release, versions: list[Version] | None = None) -> 
         payloads = {}
         object_ids = [v.object_id for v in group]
         for start in range(0, len(object_ids), 500):
-            payloads.update(content_payloads(model, object_ids[start : start + 500]))
+            payloads.update(
+                content_payloads(
+                    model, object_ids[start : start + 500], empty_placeholders=empty_placeholders
+                )
+            )
         for version in group:
             digests[version.pk] = _digest(
                 {

@@ -631,3 +631,43 @@ def test_locked_posts_refuse_every_write(blog, editor):
         Post.objects.get(pk=content.post_id).delete()
     assert PostContent.admin_manager.get(pk=content.pk).title == "Frozen"
     assert CMSPlugin.objects.filter(placeholder=content.content).count() == 1
+
+
+# -- verify_release and visitors (DESIGN §9.1, invariant 13) --------------------------------
+
+
+@pytest.mark.calendar
+def test_visitors_never_make_verify_release_fail(client, live_blog, settings):
+    """Lock and deploy, render every public URL as a visitor (also with a template that
+    gained a placeholder since the lock), then verify: intact."""
+    assert services.verify_release("v1") == []
+    with_sidebar = STORIES_PAGE.replace(
+        '{% placeholder "content" %}', '{% placeholder "content" %}{% placeholder "sidebar" %}'
+    )
+    settings.TEMPLATES[0]["OPTIONS"]["loaders"][0] = (
+        "django.template.loaders.locmem.Loader",
+        {"stories_page.html": with_sidebar, "base.html": with_sidebar},
+    )
+    from cms.models import Placeholder
+
+    placeholders = Placeholder.objects.count()
+    urls = [
+        reverse("blog:posts-latest"),
+        post_url(live_blog["hello"]),
+        post_url(live_blog["second"]),
+        reverse("blog:posts-latest-feed"),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert Placeholder.objects.count() > placeholders  # visitors' requests created placeholders
+    assert services.verify_release("v1") == []
+
+
+def test_verify_release_still_names_a_plugin_written_behind_the_lock(live_blog):
+    from djangocms_text.models import Text
+
+    hello = live_blog["hello"]
+    Text.objects.filter(placeholder__object_id=hello.pk).update(body="<p>forged</p>")
+    problems = services.verify_release("v1")
+    assert len(problems) == 1
+    assert "djangocms_stories.PostContent" in problems[0]

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 def verify_release(release: Release | str) -> list[str]:
     """Recompute the fingerprint of a locked release.
 
+    The fingerprint covers what visitors can see change: content fields, placeholders with
+    plugins, extensions (not the empty placeholders django CMS creates on first render).
+
     :returns: descriptions of what changed since it was locked (empty: intact).
     :raises ValidationError: the release is not locked.
     """
@@ -31,14 +34,17 @@ def verify_release(release: Release | str) -> list[str]:
         )
     versions = list(Version.objects.filter(release=release).order_by("pk"))
     digests = version_digests(release, versions)
+    changed = [version for version in versions if version.fingerprint != digests[version.pk]]
+    if changed:  # fingerprints recorded by earlier versions also covered empty placeholders
+        legacy = version_digests(release, changed, empty_placeholders=True)
+        changed = [version for version in changed if version.fingerprint != legacy[version.pk]]
     problems = []
-    for version in versions:
-        if version.fingerprint != digests[version.pk]:
-            model = ContentType.objects.get_for_id(version.content_type_id).model_class()
-            problems.append(
-                f"{model._meta.label} {version.grouping_key} (content {version.object_id}, "
-                f"version {version.pk}) changed since the release was locked."
-            )
+    for version in changed:
+        model = ContentType.objects.get_for_id(version.content_type_id).model_class()
+        problems.append(
+            f"{model._meta.label} {version.grouping_key} (content {version.object_id}, "
+            f"version {version.pk}) changed since the release was locked."
+        )
     if not problems and len(versions) != _locked_version_count(release):
         problems.append("Versions were added to or removed from the release after it was locked.")
     return problems
