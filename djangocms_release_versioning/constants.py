@@ -63,3 +63,5 @@ class Action(models.TextChoices):
     PRUNE_RELEASES = "prune_releases", _("Releases pruned")
     REBASE_RELEASE = "rebase_release", _("Release rebased")
     TAKE_LIVE = "take_live", _("Live content taken")
+    IMPORT_RELEASE = "import_release", _("Release imported from djangocms-versioning")
+    IMPORT_VERSION = "import_version", _("Version imported from djangocms-versioning")

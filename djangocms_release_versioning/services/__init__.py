@@ -7,13 +7,14 @@ Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock v
 :class:`~django.core.exceptions.PermissionDenied` for missing permissions.
 
 The functions live in one module per job (:mod:`.releases`, :mod:`.deploy`, :mod:`.content`,
-:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`, :mod:`.rebase`); every public
+:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`, :mod:`.rebase`, :mod:`.imports`); every public
 name is importable as ``services.<name>``.
 """
 
 from .content import TRANSITIONS, attach_new_content, create_draft, get_version, transition
 from .deploy import deploy_release
 from .hotfix import publish_now, unpublish_now
+from .imports import ImportReport, import_djangocms_versioning
 from .pruning import PruneReport, plan_prune, prune_releases
 from .rebase import RebaseReport, rebase_release, take_live
 from .releases import (
@@ -35,6 +36,7 @@ from .verify import verify_release
 
 __all__ = [
     "TRANSITIONS",
+    "ImportReport",
     "PruneReport",
     "RebaseReport",
     "ScheduleRun",
@@ -47,6 +49,7 @@ __all__ = [
     "deploy_release",
     "deprecate_release",
     "get_version",
+    "import_djangocms_versioning",
     "lock_release",
     "pending_schedule",
     "plan_prune",
