@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import views
 from .constants import APPROVED, DRAFT, FUTURE
+from .context import get_live_release_id
+from .lineage import behind_counts
 from .models import AuditEntry, Deployment, Release, Version
 from .permissions import APP_LABEL, has_release_permission
 
@@ -119,12 +121,30 @@ class ReleaseAdmin(admin.ModelAdmin):
             )
         )
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """The change list, its releases marked with how far they are behind live (constant
+        queries for the whole page, see :func:`.lineage.behind_counts`)."""
+        changelist = super().get_changelist_instance(request)
+        releases = list(changelist.result_list)  # evaluates (and caches) the page once
+        live = next((r for r in releases if self.live(r)), None)
+        live_id = live.pk if live is not None else get_live_release_id()
+        for release, count in zip(releases, behind_counts(releases, live_id).values(), strict=True):
+            release.behind_live = count
+        return changelist
+
     @admin.display(description=_("state"), ordering="is_locked")
     def state(self, obj: Release) -> str:
-        """State badge, and the live marker on the live release."""
+        """State badge, the live marker on the live release, and how far it is behind live."""
         badge = state_badge(obj)
         if self.live(obj):
             badge += format_html(' <span class="rv-badge rv-badge-live">{}</span>', _("live"))
+        behind = getattr(obj, "behind_live", 0)
+        if behind:
+            badge += format_html(
+                ' <a class="rv-behind-link" href="{}#rv-behind">{}</a>',
+                views.admin_url("change", obj.pk),
+                views.behind_message(behind, locked=obj.is_locked),
+            )
         return badge
 
     @staticmethod
@@ -200,6 +220,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         urls = [
             path("<int:pk>/select/", self._wrap(views.select), name=f"{name}_select"),
             path("<int:pk>/deploy/", self._wrap(views.deploy), name=f"{name}_deploy"),
+            path("<int:pk>/take-live/", self._wrap(views.take_live), name=f"{name}_take_live"),
             path("<int:pk>/review/", self._wrap(views.review), name=f"{name}_review"),
             path(
                 "compare/<int:content_type_id>/<int:left_id>/<int:right_id>/",

@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 from . import registry
 from .context import get_live_release_id, get_working_release
 from .editing import is_editable
+from .lineage import behind_counts
 from .models import Release
 from .permissions import APP_LABEL, has_release_permission
 from .views import (
@@ -258,7 +259,10 @@ class ReleaseMenuToolbar(CMSToolbar):
         menu.add_item(_with_reason(item, "" if allowed else gettext("You do not have permission for this.")))
 
     def add_lifecycle_items(self, menu: Any) -> None:
-        for action in release_actions(self.working, self.request.user, self.live):
+        # No query when the working release was branched from the live one (the usual case).
+        live_id = self.live.pk if self.live is not None else None
+        behind = behind_counts([self.working], live_id)[self.working.pk]
+        for action in release_actions(self.working, self.request.user, self.live, behind=behind):
             reason = action.reason
             if action.method == "confirm":  # modal items add their own ellipsis
                 item = ReasonModalItem(

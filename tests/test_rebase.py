@@ -5,7 +5,9 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from djangocms_release_versioning import registry, services
 from djangocms_release_versioning.context import use_release
@@ -15,6 +17,19 @@ from djangocms_release_versioning.models import AuditEntry, Release, Version
 from tests.factories import ArticleContentFactory, UserFactory
 from tests.helpers import refreshed, version_of
 from tests.parallel_support import edit, live_titles, parallel_site, ship
+from tests.test_toolbar_support import (
+    EDITOR_PERMS,
+    add_text,
+    ajax,
+    content_in,
+    element,
+    item_of,
+    live_site,
+    make_user,
+    messages_of,
+    release_url,
+)
+from tests.test_toolbar_support import ship as toolbar_ship
 from tests.testapp.models import ArticleContent
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +213,116 @@ def test_command_lists_conflicts(capsys):
     call_command("rebase_release", "--release-version", "v3")
     out = capsys.readouterr().out
     assert "1 conflict(s)" in out and "About v3" in out and "About v2" in out
+
+
+# -- the release page, the release list and the toolbar ---------------------------------
+
+
+@pytest.fixture
+def boss():
+    return make_user("boss", superuser=True)
+
+
+def test_release_page_lists_what_a_rebase_would_do_and_rebases(client, boss):
+    site = parallel_site()
+    mine = edit(site.contact, site.v3, "Contact v3")
+    client.force_login(boss)
+    html = client.get(release_url("change", site.v3)).content.decode()
+    notice = element(html, "rv-behind")
+    assert "1 change live since this release was branched — Rebase" in notice
+    assert "Taken from live by a rebase" in notice and "About (en)" in notice
+    assert release_url("rebase", site.v3) in html
+    assert f"/{site.about_v2.pk}/{site.about.pk}/" in notice  # compare: live → this release
+    response = client.post(release_url("rebase", site.v3), {"next": "/admin/"})
+    assert response.status_code == 302
+    assert "now based on v2: 1 taken from the live release, 0 conflict(s)" in messages_of(response)[0]
+    assert refreshed(site.v3).based_on == site.v2
+    html = client.get(release_url("change", site.v3)).content.decode()
+    assert "rv-behind" not in html and release_url("rebase", site.v3) not in html
+    assert version_of(site.contact, site.v3).object_id == mine.pk
+
+
+def test_release_page_lists_kept_conflicts_with_compare_and_take_live(client, boss):
+    site = parallel_site()
+    mine = edit(site.about, site.v3, 'About <b>"v3"</b>')
+    services.rebase_release(site.v3)
+    client.force_login(boss)
+    html = client.get(release_url("change", site.v3)).content.decode()
+    kept = element(html, "rv-kept-conflicts")
+    assert "1 conflict kept at the last rebase" in html
+    assert "About &lt;b&gt;&quot;v3&quot;&lt;/b&gt; (en)" in kept and "<b>" not in kept
+    ct, key = _key(site.about)
+    assert (
+        reverse("admin:djangocms_release_versioning_release_compare", args=[ct, site.about_v2.pk, mine.pk])
+        in kept
+    )
+    response = client.post(
+        release_url("take_live", site.v3), {"content_type": ct, "grouping_key": key, "next": "/admin/"}
+    )
+    assert response.status_code == 302
+    assert version_of(site.about, site.v3).object_id == site.about_v2.pk
+    assert "rv-kept-conflicts" not in client.get(release_url("change", site.v3)).content.decode()
+    # a second click is refused with a message, nothing changes
+    response = client.post(
+        release_url("take_live", site.v3), {"content_type": ct, "grouping_key": key, "next": "/admin/"}
+    )
+    assert "has the live content of this grouping already" in messages_of(response)[0]
+
+
+def test_rebase_endpoint_needs_the_lock_permission(client):
+    site = parallel_site()
+    client.force_login(make_user("editor", *EDITOR_PERMS))
+    assert client.post(release_url("rebase", site.v3)).status_code == 403
+    assert refreshed(site.v3).based_on == site.v1
+
+
+def test_rebase_endpoint_refuses_a_locked_release_with_a_message(client, boss):
+    site = parallel_site()
+    services.lock_release(site.v3)
+    client.force_login(boss)
+    response = ajax(client, release_url("rebase", site.v3))
+    assert response.status_code == 400
+    assert "locked, so it cannot be rebased" in response.content.decode()
+
+
+def _changelist_queries(client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("admin:djangocms_release_versioning_release_changelist"))
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+def test_release_list_says_which_releases_are_behind_in_constant_queries(client, boss):
+    site = parallel_site()
+    client.force_login(boss)
+    _changelist_queries(client)  # warm up: session, content types
+    one, html = _changelist_queries(client)
+    assert html.count("1 change live since this release was branched") == 1
+    for name in ("v4", "v5", "v6"):
+        release = services.create_release(name, based_on=site.v1)
+        edit(site.team, release, f"Team {name}")
+    services.lock_release("v6")
+    many, html = _changelist_queries(client)
+    assert html.count("1 change live since this release was branched — Rebase") == 3  # v3, v4, v5
+    assert html.count("deploying it would revert them") == 1  # v6, locked
+    assert many == one
+
+
+def test_toolbar_release_menu_offers_rebase_when_behind(client, boss):
+    page, v1, v2 = live_site(boss)
+    patch = services.create_release("v1.1", based_on=v1)
+    draft = services.create_draft(content_in(page, patch), user=boss, release=patch)
+    add_text(draft, "Fixed")
+    toolbar_ship(patch)
+    client.force_login(boss)
+    menu = element(
+        client.get(page.get_absolute_url("en") + "?toolbar_on").content.decode(), "cms-release-menu"
+    )
+    item = item_of(menu, release_url("rebase", v2))
+    assert "1 change live since this release was branched — Rebase" in item
+    assert ajax(client, release_url("rebase", v2)).status_code == 200
+    assert refreshed(v2).based_on == refreshed(patch)
+    menu = element(
+        client.get(page.get_absolute_url("en") + "?toolbar_on").content.decode(), "cms-release-menu"
+    )
+    assert release_url("rebase", v2) not in menu

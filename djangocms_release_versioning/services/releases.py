@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from ..locking import lock_release_row
 from ..models import Release, Version
 from ..signals import release_created, release_locked
 from ._common import _db_for, _error, _fresh, _require_editable, _requires, _user
+from ..validators import clashing_version, validate_release_version, version_taken_error
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,14 +34,14 @@ def create_release(
     Branching copies Version rows only, in one ``INSERT … SELECT`` statement; content rows
     are shared until edited (copy-on-write).
 
-    :raises ValidationError: empty or taken version, unknown or unlocked base.
+    :raises ValidationError: the version breaks the release name rule (codes
+        ``version_required``, ``version_too_long``, ``version_invalid_character``, see
+        :func:`~djangocms_release_versioning.validators.validate_release_version`) or is
+        taken, ignoring case (``version_taken``); unknown or unlocked base.
     :raises PermissionDenied: ``user`` may not create releases.
     """
-    version = (version or "").strip()
-    if not version:
-        raise _error("A release needs a version, e.g. v1.2.0.", "version_required")
-    if len(version) > Release._meta.get_field("version").max_length:
-        raise _error("The version %(version)s is too long.", "version_too_long", version=version)
+    version = version or ""
+    validate_release_version(version)
     base = _fresh(based_on) if based_on is not None else None
     if base is not None and not base.is_locked:
         raise _error(
@@ -50,18 +51,20 @@ def create_release(
             base=base.version,
         )
     with transaction.atomic(using=_db_for(Release)):
-        if Release.objects.filter(version=version).exists():
-            raise _error(
-                "A release called %(version)s exists already; choose another version.",
-                "version_taken",
-                version=version,
-            )
-        release = Release.objects.create(
-            version=version,
-            description=description,
-            based_on=base,
-            created_by=_user(user),
-        )
+        existing = clashing_version(version)
+        if existing is not None:
+            raise version_taken_error(version, existing)
+        try:
+            with transaction.atomic(using=_db_for(Release)):
+                release = Release.objects.create(
+                    version=version,
+                    description=description,
+                    based_on=base,
+                    created_by=_user(user),
+                )
+        except IntegrityError:
+            # A concurrent call took the name between the check and the insert.
+            raise version_taken_error(version, clashing_version(version) or version) from None
         copied = _copy_versions(base, release) if base is not None else 0
         record(
             Action.BRANCH_RELEASE if base else Action.CREATE_RELEASE,

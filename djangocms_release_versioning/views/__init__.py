@@ -2,7 +2,8 @@
 
 Split by audience: :mod:`.content` (one content grouping: states, actions, the toolbar and
 page-tree endpoints, compare), :mod:`.releases` (release endpoints and the release page),
-:mod:`.review` (a release against another), :mod:`.common` (responses shared by all).
+:mod:`.review` (a release against another), :mod:`.rebase` (behind live: notice, rows, take
+live), :mod:`.common` (responses shared by all).
 
 Every endpoint is served by :class:`~djangocms_release_versioning.admin.ReleaseAdmin`
 (``get_urls``), so it requires a staff login and CSRF protection. Writes go through
@@ -28,6 +29,7 @@ from .content import (
     content_states,
     is_frontend_editable,
 )
+from .rebase import behind_message, take_live
 from .releases import RELEASE_ACTIONS, create, deploy, release_action, release_actions, release_detail, select
 from .review import review, review_rows
 
@@ -37,6 +39,7 @@ __all__ = [
     "ContentAction",
     "ContentState",
     "admin_url",
+    "behind_message",
     "compare",
     "content_action",
     "content_action_url",
@@ -53,4 +56,5 @@ __all__ = [
     "review",
     "review_rows",
     "select",
+    "take_live",
 ]

@@ -39,6 +39,7 @@ from .common import (
     succeeded,
 )
 from .content import _load_content, _permission_reason, _release_block_reason, preview_url
+from .rebase import behind_context, behind_message, rebased_message
 from .review import ReviewRow, _attach_contents, _manifest_rows
 
 if TYPE_CHECKING:
@@ -75,6 +76,10 @@ RELEASE_ACTIONS = {
         lambda release, user: services.deprecate_release(release, undo=True, user=user),
         _("Release %(release)s is no longer deprecated."),
     ),
+    "rebase": (
+        lambda release, user: services.rebase_release(release, user=user),
+        None,  # what it took and kept: see rebase.rebased_message
+    ),
 }
 
 
@@ -93,6 +98,8 @@ def release_action(request: HttpRequest, pk: int, action: str, *, model_admin: M
         return refused(request, error, back)
     if keep_working:  # a locked release stops being the default working release: stay in it
         select_release(request, release)
+    if action == "rebase":
+        return succeeded(request, rebased_message(result), back)
     if message is None:
         return succeeded(request, _approved_message(release, result), back)
     return succeeded(request, str(message) % {"release": release.version}, back)
@@ -262,8 +269,15 @@ def _reason(permission: bool, state_reason: str) -> str:
     return "" if permission else _permission_reason()
 
 
-def release_actions(release: Release, user: AbstractBaseUser, live: Release | None) -> list[ReleaseAction]:
-    """The lifecycle actions of ``release`` for ``user``, with the reason when not allowed."""
+def release_actions(
+    release: Release, user: AbstractBaseUser, live: Release | None, *, behind: int = 0
+) -> list[ReleaseAction]:
+    """The lifecycle actions of ``release`` for ``user``, with the reason when not allowed.
+
+    ``behind``: how many changes the live line made that the release lacks
+    (:func:`~djangocms_release_versioning.lineage.behind_counts`); an open release that is
+    behind gets a Rebase action first.
+    """
     is_live = live is not None and live.pk == release.pk
     version = release.version
     actions = []
@@ -274,6 +288,19 @@ def release_actions(release: Release, user: AbstractBaseUser, live: Release | No
         actions.append(ReleaseAction(name, label, url, method, not reason, reason, question))
 
     open_reason = _release_block_reason(release)
+    if behind and not release.is_locked:
+        add(
+            "rebase",
+            behind_message(behind),
+            "rebase",
+            open_reason,
+            question=gettext(
+                "Rebase release %(release)s onto the live release %(live)s? Content the live "
+                "release changed and this release did not is taken from it; conflicts keep "
+                "this release's content."
+            )
+            % {"release": version, "live": live.version if live else ""},
+        )
     add(
         "approve",
         gettext("Approve all drafts"),
@@ -378,6 +405,7 @@ def release_detail(request: HttpRequest, release: Release, *, model_admin: Model
     """The release page: state, lifecycle actions, contents, deployments and audit trail."""
     live = Release.objects.live()
     page, contents = release_contents(request, release)
+    behind = behind_context(release, live)
     from django.conf import settings
 
     context = admin_context(
@@ -389,7 +417,8 @@ def release_detail(request: HttpRequest, release: Release, *, model_admin: Model
         live=live,
         is_live=live is not None and live.pk == release.pk,
         is_working=_is_working(release),
-        actions=release_actions(release, request.user, live),
+        actions=release_actions(release, request.user, live, behind=behind["behind_count"]),
+        **behind,
         page=page,
         contents=contents["rows"],
         filters=contents["filters"],
