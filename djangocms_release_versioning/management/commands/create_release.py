@@ -31,6 +31,12 @@ class Command(ReleaseCommand):
         )
         parser.add_argument("--description", default="", help="What the release is for.")
 
+    def _release_version(self, value: str | None) -> str:
+        """The name exactly as given: the service refuses spaces rather than removing them."""
+        if value is None or not value.strip():
+            return super()._release_version(value)
+        return value
+
     def run(
         self,
         version: str,
