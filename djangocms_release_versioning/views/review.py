@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import registry
+from ..lineage import divergence
 from ..manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
 from ..models import Release, Version
 from .common import admin_context, get_release, require_view
@@ -39,6 +40,8 @@ class ReviewRow:
     mine_content: Any = None
     theirs_content: Any = None
     item: Any = None
+    #: Deploying would revert what the live line changed here since the fork (``would_revert``).
+    reverts: bool = False
 
     @property
     def kind_label(self) -> str:
@@ -143,17 +146,38 @@ def _attach_contents(rows: list[ReviewRow]) -> None:
             row.theirs_content = loaded.get((row.theirs.content_type_id, row.theirs.object_id))
 
 
-def _manifest_rows(manifest: Any) -> list[ReviewRow]:
-    """The changes of a deploy manifest as review rows (what goes live)."""
+def _reverting_keys(manifest: Any) -> set[tuple[int, str]]:
+    """The groupings the ``would_revert`` guard found for ``manifest`` (its findings)."""
+    return {
+        (row.content_type_id, row.grouping_key)
+        for finding in getattr(manifest, "findings", None) or []
+        if finding.code == "would_revert"
+        for row in finding.rows
+    }
+
+
+def _manifest_rows(manifest: Any, reverting: set[tuple[int, str]] | None = None) -> list[ReviewRow]:
+    """The changes of a deploy manifest as review rows (what goes live); the rows that
+    would revert a live change (``reverting``, default: the manifest's findings) are marked."""
+    reverting = _reverting_keys(manifest) if reverting is None else reverting
     rows = []
     for change in manifest.changes:
         item = registry.for_content_type_id(change.content_type_id)
         label = str(item.content_model._meta.verbose_name) if item else change.model_label
         row = ReviewRow(f"live_{change.kind}", label, change.grouping_key, change.new, change.old)
         row.item = item
+        row.reverts = (change.content_type_id, change.grouping_key) in reverting
         rows.append(row)
     _attach_contents(rows)
     return rows
+
+
+def _reverting(release: Release, live: Release | None) -> set[tuple[int, str]]:
+    """What deploying ``release`` now would revert (see :mod:`..lineage`); not for releases
+    deployed before (going back to them is a rollback, the intended revert)."""
+    if live is None or release.is_deployed:
+        return set()
+    return {row.key for row in divergence(release, live.pk).reverting}
 
 
 @xframe_options_sameorigin
@@ -180,7 +204,7 @@ def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
         live=live,
         other=other,
         against=against_param,
-        goes_live=_manifest_rows(manifest) if manifest is not None else [],
+        goes_live=_manifest_rows(manifest, _reverting(release, live)) if manifest is not None else [],
         rows=rows,
         choices=Release.objects.exclude(pk=release.pk).not_deprecated(),
     )
