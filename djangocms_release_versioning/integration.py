@@ -161,11 +161,12 @@ def install_global() -> None:
     from cms.models import CMSPlugin
 
     install_placeholder_check()
+    install_placeholder_guards()
     atomic_writes(CMSPlugin)
     from cms.models import PageContent
 
     from .pages import on_release_deployed
-    from .signals import release_deployed
+    from .signals import release_deploying
 
     if registry.is_registered(PageContent):
         from cms.management.commands.subcommands.copy import CopyLangCommand
@@ -173,7 +174,7 @@ def install_global() -> None:
         from .page_admin import replace_page_admin
         from .pages import copy_lang_handle
 
-        release_deployed.connect(on_release_deployed, dispatch_uid="release_versioning_page_urls")
+        release_deploying.connect(on_release_deployed, dispatch_uid="release_versioning_page_urls")
         replace_page_admin()
         CopyLangCommand.handle = copy_lang_handle  # core reads and writes the *public* rows
     from . import ecosystem

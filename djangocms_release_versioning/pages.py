@@ -3,7 +3,8 @@
 A page is reachable when its :class:`~cms.models.PageUrl` has a path. django CMS derives
 PageUrls from *public* content only, so this module rebuilds them whenever a deploy or a
 rollback changes which PageContent is live (:func:`rebuild_page_urls`, connected to the
-:data:`~.signals.release_deployed` signal and so run inside the deploy transaction).
+:data:`~.signals.release_deploying` signal and so run inside the deploy transaction, also
+in dry runs).
 """
 
 from __future__ import annotations
@@ -541,7 +542,7 @@ def _reload_apphooks_if_needed(manifest: DeployManifest) -> None:
 
 
 def on_release_deployed(sender: Any, manifest: DeployManifest, **kwargs: Any) -> None:
-    """``release_deployed`` receiver."""
+    """``release_deploying`` receiver (deploys, rollbacks and dry runs)."""
     rebuild_page_urls(manifest)
     _reload_apphooks_if_needed(manifest)
 

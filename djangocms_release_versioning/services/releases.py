@@ -8,14 +8,15 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from .. import guards
 from ..audit import record
 from ..constants import APPROVED, DRAFT, Action
 from ..context import resolve_release
 from ..locking import lock_release_row
 from ..models import Release, Version
 from ..signals import release_created, release_locked
-from ._common import _db_for, _error, _fresh, _require_editable, _requires, _user
 from ..validators import clashing_version, validate_release_version, version_taken_error
+from ._common import _db_for, _error, _fresh, _require_editable, _requires, _user
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -126,10 +127,17 @@ def approve_release(release: Release | str, *, user: AbstractBaseUser | None = N
 
 
 @_requires("lock")
-def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None) -> Release:
+def lock_release(
+    release: Release | str, *, user: AbstractBaseUser | None = None, allow_offline: bool = False
+) -> Release:
     """Make ``release`` immutable and record the fingerprint of everything it contains.
 
-    :raises ValidationError: already locked.
+    :param allow_offline: confirm that content live now may go offline when this release is
+        deployed although its row here is a draft, parked or missing (guard
+        ``would_go_offline``, see :mod:`~djangocms_release_versioning.guards`); the
+        confirmed groupings are written to the audit entry.
+    :raises ValidationError: already locked (``already_locked``); live content would go
+        offline and ``allow_offline`` is False (``would_go_offline``, listing it).
     :raises PermissionDenied: ``user`` may not lock.
     """
     from ..fingerprint import release_digest, version_digests
@@ -140,6 +148,7 @@ def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None
         if release.is_locked:
             raise _error("Release %(release)s is locked already.", "already_locked", release=release.version)
         _reconcile_inherited(release)
+        findings = _lock_guards(release, allow_offline=allow_offline)
         versions = list(Version.objects.filter(release=release).order_by("pk"))
         digests = version_digests(release, versions)
         for version in versions:
@@ -156,10 +165,26 @@ def lock_release(release: Release | str, *, user: AbstractBaseUser | None = None
             user=user,
             from_state="open",
             to_state="locked",
-            details={"versions": len(versions), "fingerprint": release.fingerprint},
+            details={
+                "versions": len(versions),
+                "fingerprint": release.fingerprint,
+                **guards.audit_details(findings),
+            },
         )
         release_locked.send(sender=Release, release=release, user=user)
     return release
+
+
+def _lock_guards(release: Release, **confirmations: bool) -> list[guards.GuardFinding]:
+    """Run the lock guards against the live release (after ``_reconcile_inherited``, so the
+    manifest's fast path sees every changed row).
+
+    :raises ValidationError: an unconfirmed finding (e.g. ``would_go_offline``).
+    """
+    live = Release.objects.live()
+    if live is None or live.pk == release.pk:
+        return []
+    return guards.enforce(guards.lock_context(release, live), **confirmations)
 
 
 def check_unlock(release: Release) -> None:
