@@ -161,7 +161,6 @@ def install_global() -> None:
     from cms.models import CMSPlugin
 
     install_placeholder_check()
-    install_placeholder_guards()
     atomic_writes(CMSPlugin)
     from cms.models import PageContent
 
