@@ -2,11 +2,19 @@
 
 Connected per sender by :mod:`.integration`: registered content models, their groupers,
 every plugin model and every content extension model.
+
+A refusal must leave the caller's transaction usable (DESIGN §9.1.9). ``pre_save`` is sent
+before Django opens any transaction block, so a refused save is clean. ``pre_delete`` is
+sent *inside* the deletion collector's ``atomic(savepoint=False)`` block, where raising
+marks the caller's transaction as broken; so every delete guard is also registered with
+:func:`register_delete_guard`, and :func:`check_deletion` runs them on everything a
+collector is about to delete *before* that block opens (see
+``integration.install_deletion_guard``). The receivers then skip what was checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -58,7 +66,8 @@ def content_pre_save(sender: type, instance: models.Model, raw: bool = False, **
 
 def content_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
     """pre_delete of a registered content model."""
-    guard_content(instance, deleting=True)
+    if not _checked(instance):
+        guard_content(instance, deleting=True)
 
 
 def content_post_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
@@ -94,13 +103,51 @@ def copying() -> Iterator[None]:
         _writable_placeholders.reset(token)
 
 
+def guard_placeholder(placeholder: Any) -> None:
+    """:raises ValidationError: ``placeholder``'s content may not change (its plugins may
+    not be added, moved or deleted)."""
+    if placeholder is None or placeholder.pk is None:
+        return
+    writable = _writable_placeholders.get()
+    if writable is not None and placeholder.pk in writable:
+        return
+    content_type_id, object_id = placeholder.content_type_id, placeholder.object_id
+    if content_type_id is None or registry.for_content_type_id(content_type_id) is None:
+        return
+    refusal = write_refusal(_versions(content_type_id, object_id))
+    if refusal is not None:
+        raise refusal
+
+
+@contextmanager
+def plugin_tree_write(*placeholders: Any) -> Iterator[None]:
+    """Check ``placeholders`` before a plugin-tree operation writes anything.
+
+    django CMS' ``Placeholder.add_plugin`` / ``move_plugin`` shift positions with
+    ``QuerySet.update()`` (no signal) before or instead of saving a plugin; the check runs
+    first, so a refusal changes nothing. Inside the block the plugin receivers skip these
+    placeholders (checked once, not per plugin).
+
+    :raises ValidationError: one of ``placeholders`` may not change.
+    """
+    for placeholder in placeholders:
+        guard_placeholder(placeholder)
+    writable = set(_writable_placeholders.get() or ())
+    writable.update(placeholder.pk for placeholder in placeholders if placeholder is not None)
+    token = _writable_placeholders.set(writable)
+    try:
+        yield
+    finally:
+        _writable_placeholders.reset(token)
+
+
 def plugin_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """pre_save / pre_delete of a plugin: its placeholder's content must be writable.
 
     Deleting plugins together with their (approved, unlocked) content is allowed.
     """
     cascading = _cascading(kwargs)
-    if raw or not instance.placeholder_id:
+    if raw or not instance.placeholder_id or _checked(instance):
         return
     writable = _writable_placeholders.get()
     if writable is not None and instance.placeholder_id in writable:
@@ -141,7 +188,7 @@ def _cascading(signal_kwargs: dict[str, Any]) -> bool:
 
 def extension_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """pre_save / pre_delete of a content extension: the extended content must be writable."""
-    if raw or not getattr(instance, "extended_object_id", None):
+    if raw or not getattr(instance, "extended_object_id", None) or _checked(instance):
         return
     model = instance._meta.get_field("extended_object").remote_field.model
     item = registry.for_model(model)
@@ -156,6 +203,8 @@ def extension_pre_write(sender: type, instance: Any, raw: bool = False, **kwargs
 
 def grouper_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
     """Refuse deleting a grouper whose content is in a locked or the live release."""
+    if _checked(instance):
+        return
     for item in registry.for_grouper_model(sender):
         content_ids = item.content_model._base_manager.filter(**{item.grouper_field_name: instance}).values(
             "pk"
@@ -176,3 +225,59 @@ def grouper_pre_delete(sender: type, instance: models.Model, **kwargs: Any) -> N
                 % {"object": instance, "release": blocking.release.version},
                 code="grouper_in_release",
             )
+
+
+# -- deletes: check before the collector's transaction block ---------------------------
+
+DeleteGuard = Callable[..., None]
+
+#: concrete model -> the pre_delete receivers of this module connected to it.
+_delete_guards: dict[type[models.Model], list[DeleteGuard]] = {}
+
+#: ids of the instances :func:`check_deletion` has checked for the delete running now.
+_checked_ids: ContextVar[frozenset[int]] = ContextVar(
+    "release_versioning_checked_deletes", default=frozenset()
+)
+
+
+def register_delete_guard(model: type[models.Model], guard: DeleteGuard) -> None:
+    """Run ``guard`` (a pre_delete receiver) before any delete of ``model`` (idempotent)."""
+    guards = _delete_guards.setdefault(model._meta.concrete_model, [])
+    if guard not in guards:
+        guards.append(guard)
+
+
+def guards_deletion(collector: Any) -> bool:
+    """True if ``collector`` (a Django ``Collector``) is about to delete a guarded model."""
+    return any(model._meta.concrete_model in _delete_guards for model in collector.data)
+
+
+def check_deletion(collector: Any) -> frozenset[int]:
+    """Run the delete guards on every object ``collector`` is about to delete.
+
+    Called before the collector opens its transaction block, so a refusal leaves the
+    caller's transaction usable. Returns the ids of the checked instances.
+
+    :raises ValidationError: one of the objects may not be deleted (nothing was written).
+    """
+    checked: set[int] = set()
+    for model, instance in collector.instances_with_model():
+        concrete = model._meta.concrete_model
+        for guard in _delete_guards.get(concrete, ()):
+            guard(sender=concrete, instance=instance, using=collector.using, origin=collector.origin)
+        checked.add(id(instance))
+    return frozenset(checked)
+
+
+@contextmanager
+def checked_deletion(checked: frozenset[int]) -> Iterator[None]:
+    """While the collector deletes, the receivers skip the instances checked already."""
+    token = _checked_ids.set(checked)
+    try:
+        yield
+    finally:
+        _checked_ids.reset(token)
+
+
+def _checked(instance: Any) -> bool:
+    return id(instance) in _checked_ids.get()

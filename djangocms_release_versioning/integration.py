@@ -92,6 +92,79 @@ def atomic_writes(model: type[models.Model]) -> None:
         setattr(model, name, wrapper)
 
 
+def install_deletion_guard() -> None:
+    """Check guarded deletes before Django's deletion collector opens its transaction block.
+
+    ``Collector.delete`` sends ``pre_delete`` inside ``atomic(savepoint=False)``: a refusal
+    raised there would leave the caller's transaction unusable (``TransactionManagementError``
+    on the next query). The wrapper runs the delete guards of :mod:`.enforcement` first, for
+    ``Model.delete()``, ``QuerySet.delete()`` and cascades alike. Collectors without a
+    guarded model are untouched; outside a transaction the check and the delete share one
+    (so the guards' row locks are held until the delete commits).
+    """
+    from django.db.models.deletion import Collector
+
+    original = Collector.delete
+    if getattr(original, "_release_guarded", False):
+        return
+
+    def delete(self: Collector) -> tuple[int, dict[str, int]]:
+        if not enforcement.guards_deletion(self):
+            return original(self)
+        if transaction.get_connection(self.using).in_atomic_block:
+            checked = enforcement.check_deletion(self)
+            with enforcement.checked_deletion(checked):
+                return original(self)
+        with transaction.atomic(using=self.using):
+            checked = enforcement.check_deletion(self)
+            with enforcement.checked_deletion(checked):
+                return original(self)
+
+    functools.update_wrapper(delete, original)
+    delete._release_guarded = True
+    Collector.delete = delete
+
+
+def _plugin_tree_method(original: Any, targets: Any) -> Any:
+    def method(self: models.Model, *args: Any, **kwargs: Any) -> Any:
+        placeholders = [self, *targets(*args, **kwargs)]
+        using = router.db_for_write(type(self), instance=self)
+        if transaction.get_connection(using).in_atomic_block:
+            with enforcement.plugin_tree_write(*placeholders):
+                return original(self, *args, **kwargs)
+        with transaction.atomic(using=using), enforcement.plugin_tree_write(*placeholders):
+            return original(self, *args, **kwargs)
+
+    functools.update_wrapper(method, original)
+    method._release_guarded = True
+    return method
+
+
+def _move_targets(plugin: Any = None, target_position: Any = None, target_placeholder: Any = None, **kw: Any):
+    return [target_placeholder] if target_placeholder is not None else []
+
+
+def install_placeholder_guards() -> None:
+    """``Placeholder.add_plugin`` / ``move_plugin`` / ``delete_plugin(s)`` check first.
+
+    They shift plugin positions with ``QuerySet.update()`` (no signal) before or instead of
+    saving a plugin, so the signal receivers alone would refuse too late (positions already
+    shifted) or never (a move). A refusal now comes before anything is written.
+    """
+    from cms.models import Placeholder
+
+    for name, targets in (
+        ("add_plugin", lambda *args, **kwargs: []),
+        ("move_plugin", _move_targets),
+        ("delete_plugin", lambda *args, **kwargs: []),
+        ("delete_plugins", lambda *args, **kwargs: []),
+    ):
+        original = getattr(Placeholder, name, None)
+        if original is None or getattr(original, "_release_guarded", False):
+            continue
+        setattr(Placeholder, name, _plugin_tree_method(original, targets))
+
+
 def _placeholder_change_permission(original: Any) -> Any:
     """Wrap ``has_placeholder_change_permission``: placeholders of content that cannot be
     edited in place are read-only whatever the user may do (endpoints such as
@@ -147,12 +220,15 @@ def install(item: VersionableItem) -> None:
     uid = f"release_versioning_{model._meta.label_lower}"
     pre_save.connect(enforcement.content_pre_save, sender=model, dispatch_uid=f"{uid}_save")
     pre_delete.connect(enforcement.content_pre_delete, sender=model, dispatch_uid=f"{uid}_delete")
+    enforcement.register_delete_guard(model, enforcement.content_pre_delete)
     post_delete.connect(enforcement.content_post_delete, sender=model, dispatch_uid=f"{uid}_deleted")
     pre_delete.connect(
         enforcement.grouper_pre_delete,
         sender=item.grouper_model,
         dispatch_uid=f"release_versioning_grouper_{item.grouper_model._meta.label_lower}",
     )
+    enforcement.register_delete_guard(item.grouper_model, enforcement.grouper_pre_delete)
+    install_deletion_guard()
 
 
 def install_global() -> None:
@@ -161,6 +237,7 @@ def install_global() -> None:
     from cms.models import CMSPlugin
 
     install_placeholder_check()
+    install_placeholder_guards()
     atomic_writes(CMSPlugin)
     from cms.models import PageContent
 
@@ -196,6 +273,8 @@ def install_global() -> None:
             continue
         pre_save.connect(receiver, sender=model, dispatch_uid=f"release_versioning_{label}_save")
         pre_delete.connect(receiver, sender=model, dispatch_uid=f"release_versioning_{label}_delete")
+        enforcement.register_delete_guard(model, receiver)
+    install_deletion_guard()
 
 
 def install_cache_keys() -> None:
