@@ -194,6 +194,11 @@ def publish_now(content: models.Model, *, user: AbstractBaseUser | None) -> Depl
     live yet, the patch release is the site's first live release, holding just this change
     and named by ``FIRST_HOTFIX_VERSION``. Names: see ``HOTFIX_VERSION_FORMAT``.
 
+    Other open releases are left as they are: they show as behind live and their deploy is
+    refused (``would_revert``) until they are rebased (:func:`.rebase.rebase_release`) —
+    changing them silently would surprise their reviewers and lock every open release
+    inside this transaction.
+
     :raises ValidationError: the content is not versioned.
     :raises PermissionDenied: ``user`` may not deploy or change the content.
     """
