@@ -47,6 +47,8 @@ class DeployManifest:
     deployment: object = None
     #: What the deploy guards found (:class:`~.guards.GuardFinding`, each with ``confirmed``).
     findings: list = field(default_factory=list)
+    #: Dry runs only: every change described (:class:`ChangeRow`), in ``changes`` order.
+    rows: list = field(default_factory=list)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{model label: {"added": n, "changed": n, "removed": n}}``."""
@@ -180,3 +182,71 @@ def changes_by_item(manifest: DeployManifest):
         item = registry.for_content_type_id(content_type_id)
         if item is not None:
             yield item, changes
+
+
+@dataclass
+class ChangeRow:
+    """One change described for people and CI: what it is and where visitors find it.
+
+    ``url`` is the public URL after the deploy for added and changed content, the URL it
+    has now for removed content, ``""`` when the model has none.
+    """
+
+    kind: str
+    model: str
+    name: str
+    language: str
+    url: str
+    grouping: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "model": self.model,
+            "name": self.name,
+            "language": self.language,
+            "url": self.url,
+            "grouping": self.grouping,
+        }
+
+
+def _url_of(content: object) -> str:
+    get_url = getattr(content, "get_absolute_url", None)
+    if get_url is None:
+        return ""
+    try:
+        return str(get_url() or "")
+    except Exception:  # e.g. NoReverseMatch: a model whose app has no URL on this site
+        return ""
+
+
+def describe_changes(manifest: DeployManifest, kinds: tuple[str, ...]) -> list[ChangeRow]:
+    """Describe the changes of ``kinds``: the arriving content for added / changed rows, the
+    leaving content for removed ones (one query per content model, plus whatever the
+    models' ``get_absolute_url`` costs)."""
+    wanted = [change for change in manifest.changes if change.kind in kinds]
+    by_type: dict[int, set[int]] = {}
+    for change in wanted:
+        version = change.old if change.kind == REMOVED else change.new
+        if version is not None:
+            by_type.setdefault(change.content_type_id, set()).add(version.object_id)
+    contents: dict[tuple[int, int], object] = {}
+    for content_type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        for pk, content in model._base_manager.in_bulk(ids).items():
+            contents[(content_type_id, pk)] = content
+    rows = []
+    for change in wanted:
+        version = change.old if change.kind == REMOVED else change.new
+        content = contents.get((change.content_type_id, version.object_id)) if version else None
+        rows.append(
+            ChangeRow(
+                kind=change.kind,
+                model=change.model_label,
+                name=str(content) if content is not None else "",
+                language=str(getattr(content, "language", "") or ""),
+                url=_url_of(content) if content is not None else "",
+                grouping=change.grouping_key,
+            )
+        )
+    return rows

@@ -33,7 +33,9 @@ def clock(request, settings):
 
 @pytest.fixture(autouse=True)
 def _clear_hook_calls():
-    from tests.testapp.cms_config import HOOK_CALLS
+    from tests.testapp.cms_config import HOOK_CALLS, HOOK_FAILURES
 
     HOOK_CALLS.clear()
+    HOOK_FAILURES.clear()
     yield
+    HOOK_FAILURES.clear()

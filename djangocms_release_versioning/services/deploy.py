@@ -14,7 +14,15 @@ from .. import guards
 from ..audit import record
 from ..constants import Action
 from ..context import forget_live_release, resolve_release
-from ..manifest import ADDED, CHANGED, REMOVED, DeployManifest, changes_by_item, compute_manifest
+from ..manifest import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    DeployManifest,
+    changes_by_item,
+    compute_manifest,
+    describe_changes,
+)
 from ..models import LIVE_POINTER_PK, Deployment, LiveRelease, Release
 from ..signals import release_deployed, release_deploying
 from ._busy import refuse_when_busy
@@ -244,9 +252,16 @@ def _dry_run(
     """
     try:
         with transaction.atomic(using=_db_for(LiveRelease)):
-            raise _DryRunDone(_switch(release, user=user, rollback=rollback, confirmations=confirmations))
+            manifest = _switch(release, user=user, rollback=rollback, confirmations=confirmations)
+            arriving = describe_changes(manifest, (ADDED, CHANGED))  # URLs as after the deploy
+            raise _DryRunDone(manifest)
     except _DryRunDone as done:
         manifest = done.manifest
+    described = {
+        (row.kind, row.model, row.grouping): row
+        for row in [*arriving, *describe_changes(manifest, (REMOVED,))]
+    }
+    manifest.rows = [described[(c.kind, c.model_label, c.grouping_key)] for c in manifest.changes]
     manifest.release = Release.objects.get(pk=manifest.release.pk)  # undo the in-memory switch
     manifest.dry_run = True
     manifest.deployment = None

@@ -28,9 +28,14 @@ class TestAppCMSConfig(CMSAppConfig):
 #: (hook name, version pk) for every hook call; tests clear and inspect it.
 HOOK_CALLS = []
 
+#: hook name -> exception the hook raises (after logging the call); tests set and clear it.
+HOOK_FAILURES = {}
+
 
 def _log(name):
     def hook(version):
         HOOK_CALLS.append((name, version.pk))
+        if name in HOOK_FAILURES:
+            raise HOOK_FAILURES[name]
 
     return hook

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from djangocms_release_versioning import services
+from django.core.management.base import CommandParser
+
+from djangocms_release_versioning import guards, services
 from djangocms_release_versioning.constants import APPROVED
 from djangocms_release_versioning.models import Version
 
@@ -21,8 +23,13 @@ class Command(ReleaseCommand):
     )
     operation = "lock"
 
+    def add_command_arguments(self, parser: CommandParser) -> None:
+        for guard in guards.guards_for(guards.LOCK):
+            parser.add_argument(guard.cli_flag, dest=guard.option, action="store_true", help=guard.cli_help)
+
     def run(self, version: str, *, user: AbstractBaseUser | None, **options: Any) -> None:
-        release = services.lock_release(version, user=user)
+        confirmations = {g.option: bool(options.get(g.option)) for g in guards.guards_for(guards.LOCK)}
+        release = services.lock_release(version, user=user, **confirmations)
         versions = Version.objects.filter(release=release)
         total = versions.count()
         not_public = versions.exclude(status=APPROVED, active=True).count()
