@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils.formats import date_format
@@ -23,8 +23,9 @@ from . import views
 from .constants import APPROVED, DRAFT, FUTURE
 from .context import get_live_release_id
 from .lineage import behind_counts
-from .models import AuditEntry, Deployment, Release, Version
+from .models import AuditEntry, Deployment, Release, ScheduledDeploy, Version
 from .permissions import APP_LABEL, has_release_permission
+from .views import schedules as schedule_views
 
 LOCK_ICON = mark_safe(
     '<svg class="rv-lock" viewBox="0 0 16 16" aria-hidden="true">'
@@ -118,6 +119,9 @@ class ReleaseAdmin(admin.ModelAdmin):
                 n_future=_count(status=FUTURE, active=True),
                 n_approved=_count(status=APPROVED, active=True),
                 n_hidden=_count(active=False),
+                scheduled_at=Subquery(
+                    ScheduledDeploy.objects.pending().filter(release=OuterRef("pk")).values("at")[:1]
+                ),
             )
         )
 
@@ -138,6 +142,13 @@ class ReleaseAdmin(admin.ModelAdmin):
         badge = state_badge(obj)
         if self.live(obj):
             badge += format_html(' <span class="rv-badge rv-badge-live">{}</span>', _("live"))
+        if getattr(obj, "scheduled_at", None) is not None:
+            badge += format_html(
+                ' <span class="rv-badge rv-badge-scheduled" title="{}">{} {}</span>',
+                _("A deploy of this release is scheduled."),
+                _("deploys"),
+                schedule_views.when(obj.scheduled_at),
+            )
         behind = getattr(obj, "behind_live", 0)
         if behind:
             badge += format_html(
@@ -220,6 +231,12 @@ class ReleaseAdmin(admin.ModelAdmin):
         urls = [
             path("<int:pk>/select/", self._wrap(views.select), name=f"{name}_select"),
             path("<int:pk>/deploy/", self._wrap(views.deploy), name=f"{name}_deploy"),
+            path("<int:pk>/schedule/", self._wrap(schedule_views.schedule), name=f"{name}_schedule"),
+            path(
+                "<int:pk>/cancel-schedule/",
+                self._wrap(schedule_views.cancel_schedule),
+                name=f"{name}_cancel_schedule",
+            ),
             path("<int:pk>/take-live/", self._wrap(views.take_live), name=f"{name}_take_live"),
             path("<int:pk>/review/", self._wrap(views.review), name=f"{name}_review"),
             path(
@@ -296,6 +313,15 @@ class DeploymentAdmin(ReadOnlyAdmin):
             for kind in totals:
                 totals[kind] += counts.get(kind, 0)
         return ", ".join(f"{count} {kind}" for kind, count in totals.items())
+
+
+@admin.register(ScheduledDeploy)
+class ScheduledDeployAdmin(ReadOnlyAdmin):
+    list_display = ("release", "at", "rollback", "status", "created_by", "finished_at", "failure_reason")
+    list_filter = ("status", "rollback")
+    list_select_related = ("release", "created_by")
+    search_fields = ("release__version",)
+    date_hierarchy = "at"
 
 
 @admin.register(AuditEntry)

@@ -82,3 +82,63 @@ def check_release_name_settings(app_configs: Any = None, **kwargs: Any) -> list[
                 )
             )
     return messages
+
+
+#: Cache backends whose entries live inside one process.
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
+
+
+def _cms_caches_in_use() -> list[str]:
+    """django CMS' caches that hold public content with the current settings."""
+    from cms.utils.conf import get_cms_setting
+
+    durations = get_cms_setting("CACHE_DURATIONS")
+    used = ["menu"] if durations.get("menus", 0) > 0 else []
+    if durations.get("content", 0) > 0:
+        for name, label in (
+            ("PAGE_CACHE", "page"),
+            ("PLACEHOLDER_CACHE", "placeholder"),
+            ("PLUGIN_CACHE", "plugin"),
+        ):
+            if get_cms_setting(name):
+                used.append(label)
+    return used
+
+
+@checks.register(checks.Tags.caches)
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn when a per-process cache holds django CMS' caches (DESIGN §8, several app servers).
+
+    Deploys and rollbacks are safe with any cache: the keys follow the live deployment read
+    from the database. What a per-process cache cannot share is every other invalidation:
+    django CMS clears its page cache and menus when page-tree settings that are not part of
+    a release change (moving a page, its navigation flags, an apphook), and a process does so
+    only in its own memory. Single-process sites acknowledge with
+    ``DJANGOCMS_RELEASE_VERSIONING_SINGLE_PROCESS = True``; a ``DummyCache`` caches nothing.
+    """
+    from django.utils.module_loading import import_string
+
+    from . import conf
+
+    if conf.SINGLE_PROCESS:
+        return []
+    path = getattr(settings, "CACHES", {}).get("default", {}).get("BACKEND", "")
+    try:
+        backend = import_string(path)
+    except ImportError:
+        return []
+    per_process = tuple(import_string(name) for name in PER_PROCESS_CACHES)
+    used = _cms_caches_in_use()
+    if not (isinstance(backend, type) and issubclass(backend, per_process)) or not used:
+        return []
+    return [
+        checks.Warning(
+            f"django CMS' {', '.join(used)} cache is held by {path}, a cache of one process: "
+            "what one process clears (e.g. after a page is moved) stays cached in the others.",
+            hint="Use one cache that every process serving or deploying the site reaches (Redis, "
+            "Memcached, the database or file cache), or set "
+            "DJANGOCMS_RELEASE_VERSIONING_SINGLE_PROCESS = True if one process serves the "
+            "site and makes every deploy.",
+            id="djangocms_release_versioning.W003",
+        )
+    ]

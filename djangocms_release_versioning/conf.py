@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Version string of the release made by "Publish now" while nothing is live yet (the
     # site's first live release, holding just that change).
     "FIRST_HOTFIX_VERSION": "v0",
+    # True if one process serves the site and runs every deploy (e.g. a local demo): then a
+    # per-process cache (LocMemCache) may hold django CMS' caches (check W003).
+    "SINGLE_PROCESS": False,
     # Session key that stores the editor's working release.
     "SESSION_KEY": "djangocms_release_versioning_release",
 }

@@ -41,6 +41,7 @@ from .common import (
 from .content import _load_content, _permission_reason, _release_block_reason, preview_url
 from .rebase import behind_context, behind_message, rebased_message
 from .review import ReviewRow, _attach_contents, _manifest_rows
+from .schedules import schedule_action_args
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -346,6 +347,8 @@ def release_actions(
     elif release.is_deprecated:
         deploy_reason = gettext("Restore the release before deploying it.")
     add(name, deploy_label, "deploy", deploy_reason, method="confirm")
+    for schedule_name, label, operation, reason, options in schedule_action_args(release, is_live):
+        add(schedule_name, label, operation, reason, **options)
     if release.is_deprecated:
         add("undeprecate", gettext("Restore release"), "deprecate", "")
     else:
@@ -431,6 +434,7 @@ def release_detail(request: HttpRequest, release: Release, *, model_admin: Model
         ],
         languages=settings.LANGUAGES,
         deployments=release.deployments.select_related("previous", "deployed_by")[:20],
+        schedules=list(release.scheduled_deploys.select_related("created_by", "cancelled_by")[:20]),
         audit=AuditEntry.objects.filter(release=release).select_related("user")[:50],
         branches=release.branches.all(),
     )
