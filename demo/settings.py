@@ -19,7 +19,32 @@ ROOT_URLCONF = "urls"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 X_FRAME_OPTIONS = "SAMEORIGIN"  # the CMS sideframe and modals are iframes
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}}
+# SQLite with several writers (the admin deploying while visitors browse: django CMS writes
+# menu cache keys and lazily created placeholders): the WAL journal lets readers and one
+# writer work side by side, IMMEDIATE transactions take the write lock at BEGIN (so a
+# writer waits for the busy timeout instead of failing with "database is locked" when it
+# upgrades a read lock), and "timeout" is how long a writer waits (seconds).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "db.sqlite3",
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+}
+
+# One cache for every process of the demo: the server and the management commands run
+# from a shell (deploy_release, rollbacks) share it. A per-process memory cache would keep
+# what only the server's process cleared (see check djangocms_release_versioning.W003).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": DATA_DIR / "cache",
+    }
+}
 
 INSTALLED_APPS = [
     "djangocms_admin_style",

@@ -145,3 +145,45 @@ def test_nothing_live_serves_nothing_inside_a_request():
     WorkingReleaseMiddleware(lambda request: seen.append((_titles(), get_live_snapshot())))(_request())
     assert seen[0][0] == []
     assert seen[0][1].release_id is None
+
+
+# -- system check W003 ------------------------------------------------------------------------
+
+
+def _check_ids() -> list[str]:
+    from django.core import checks
+
+    return [message.id for message in checks.run_checks() if message.id.startswith("djangocms_release")]
+
+
+CMS_CACHES_ON = {"menus": 60, "content": 60, "permissions": 60}
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def test_a_per_process_cache_holding_cms_caches_warns(settings):
+    settings.CACHES = LOCMEM
+    settings.CMS_CACHE_DURATIONS = CMS_CACHES_ON
+    assert "djangocms_release_versioning.W003" in _check_ids()
+    settings.DJANGOCMS_RELEASE_VERSIONING_SINGLE_PROCESS = True  # acknowledged
+    assert "djangocms_release_versioning.W003" not in _check_ids()
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.filebased.FileBasedCache",
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.redis.RedisCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    ],
+)
+def test_shared_caches_and_no_cache_do_not_warn(settings, backend):
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "unused"}}
+    settings.CMS_CACHE_DURATIONS = CMS_CACHES_ON
+    assert "djangocms_release_versioning.W003" not in _check_ids()
+
+
+def test_no_warning_while_django_cms_caches_nothing(settings):
+    settings.CACHES = LOCMEM
+    settings.CMS_CACHE_DURATIONS = {"menus": 0, "content": 0, "permissions": 0}
+    assert "djangocms_release_versioning.W003" not in _check_ids()
