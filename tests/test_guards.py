@@ -410,3 +410,52 @@ def test_deploy_command_turns_a_failing_hook_into_a_command_error():
     assert "on_publish hook" in message and '"Live 0 (en)"' in message
     assert "RuntimeError: search index unreachable" in message
     assert Release.objects.live().version == "v1"
+
+
+# -- dry runs of pages: URL collisions and URLs ---------------------------------------------
+
+
+@pytest.fixture
+def pages_site(admin_user):
+    from tests.pages_support import make_page, ship
+
+    about = make_page("About", admin_user)
+    shop = make_page("Shop", admin_user)
+    ship("v1")
+    return {"about": about, "shop": shop}
+
+
+def test_dry_run_fails_on_a_url_collision_like_the_deploy(pages_site, admin_user):
+    from tests.pages_support import branch, edit
+
+    v2 = branch("v2", "v1")
+    edit(pages_site["shop"], admin_user, v2, slug="about")
+    services.approve_release(v2)
+    services.lock_release(v2)
+    before = snapshot()
+    with pytest.raises(ValidationError) as error:
+        services.deploy_release(v2, dry_run=True)
+    assert error.value.code == "url_collision"
+    with pytest.raises(CommandError, match='would give two pages the URL "/about"'):
+        run("deploy_release", "--release-version", "v2", "--dry-run")
+    assert differences(before, snapshot()) == []
+
+
+def test_dry_run_rows_show_the_urls_after_the_deploy(pages_site, admin_user):
+    from tests.pages_support import branch, content_of, edit, make_page
+
+    v2 = branch("v2", "v1")
+    edit(pages_site["shop"], admin_user, v2, slug="store", title="Store")
+    with use_release(v2):
+        make_page("Careers", admin_user)
+        services.transition(content_of(pages_site["about"], "en", v2), "deactivate")
+    services.approve_release(v2)
+    services.lock_release(v2)
+    text = run("deploy_release", "--release-version", "v2", "--dry-run")
+    assert 'added    cms.PageContent "Careers (en)" (en) /careers/' in text
+    assert 'changed  cms.PageContent "Store (en)" (en) /store/' in text  # the URL it will have
+    assert 'removed  cms.PageContent "About (en)" (en) /about/' in text  # the URL it has now
+    assert "Live content that would go offline" not in text  # About was hidden on purpose
+    from cms.models import PageUrl
+
+    assert PageUrl.objects.get(page=pages_site["shop"], language="en").path == "shop"
