@@ -206,3 +206,15 @@ def test_toolbar_offers_publish_now_with_nothing_live_and_it_publishes_the_page(
     visitor = Client()
     public = visitor.get(page.get_absolute_url("en"))
     assert public.status_code == 200 and "Welcome text" in public.content.decode()
+
+
+def test_the_working_release_deploys_after_the_first_publish_now(fresh_site):
+    """The working release took the published change: deploying it keeps it live and adds the rest."""
+    v1, first, second = fresh_site
+    with use_release(v1):
+        services.publish_now(first, user=None)
+    services.approve_release(v1)
+    services.lock_release(v1)
+    services.deploy_release(v1)
+    assert Release.objects.live() == v1
+    assert set(ArticleContent.objects.all()) == {first, second}
