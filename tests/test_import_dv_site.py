@@ -138,3 +138,17 @@ def test_visitors_see_the_same_site_after_the_move(database, tmp_path):
     assert before == after, first_difference(before, after)
     checked = run(sys.executable, ours, database, "-m", "django", "shell", "-c", SHELL_CHECK)
     assert "drafts editable:" in checked
+
+    # The way back: drop this package's tables, reinstall djangocms-versioning.
+    run(sys.executable, ours, database, "-m", "django", "migrate", "djangocms_release_versioning", "zero")
+    run(
+        dv_python,
+        "djangocms_versioning",
+        database,
+        "-m",
+        "tests.dv_site.snapshot",
+        str(tmp_path / "back.json"),
+    )
+    back = json.loads((tmp_path / "back.json").read_text())
+    original = json.loads((tmp_path / "before.json").read_text())
+    assert back == original, first_difference(original, back)
