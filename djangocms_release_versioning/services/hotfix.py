@@ -201,6 +201,7 @@ def publish_now(content: models.Model, *, user: AbstractBaseUser | None) -> Depl
 
     :raises ValidationError: the content is not versioned.
     :raises PermissionDenied: ``user`` may not deploy or change the content.
+    :raises ImproperlyConfigured: ``HOTFIX_VERSION_FORMAT`` does not contain ``{n}`` once.
     """
     return _hotfix(content, user=user, publish=True)
 
@@ -211,5 +212,6 @@ def unpublish_now(content: models.Model, *, user: AbstractBaseUser | None) -> De
     :raises ValidationError: nothing is live yet (code ``nothing_live``), or the grouping is
         not live (``not_live``).
     :raises PermissionDenied: ``user`` may not deploy or change the content.
+    :raises ImproperlyConfigured: ``HOTFIX_VERSION_FORMAT`` does not contain ``{n}`` once.
     """
     return _hotfix(content, user=user, publish=False)
