@@ -97,7 +97,7 @@ def services_release(release: Release):
 def only_in(*versions: str) -> dict[int, set[int]]:
     """Content type id → content ids referenced by these releases and no other."""
     ids = list(Release.objects.filter(version__in=versions).values_list("pk", flat=True))
-    mine = pruning._references(ids)
+    mine = {ct: {pk for _, pk in rows} for ct, rows in _pairs(ids).items()}
     return {
         ct: {
             pk
@@ -108,6 +108,15 @@ def only_in(*versions: str) -> dict[int, set[int]]:
         }
         for ct, pks in mine.items()
     }
+
+
+def _pairs(release_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    pairs: dict[int, list[tuple[int, int]]] = {}
+    for ct, pk in Version.objects.filter(release_id__in=release_ids).values_list(
+        "content_type_id", "object_id"
+    ):
+        pairs.setdefault(ct, []).append((ct, pk))
+    return pairs
 
 
 def plugins_of(content_type_id: int, ids: set[int]) -> int:
@@ -248,6 +257,38 @@ def test_a_base_of_a_kept_release_is_kept_transitively(site):
     assert kept["v4"] == "base of v5"
     assert kept["v5"] == "open"
     assert kept["v2"] == "live"
+
+
+def test_extensions_plugins_and_custom_content_of_pruned_releases_go(site):
+    from cms.api import add_plugin
+
+    from tests.factories import ArticleContentFactory
+    from tests.testapp.models import ArticleContent, SeoExtension
+
+    user = site["user"]
+    live_about = content_of(site["about"], release="v2")
+    y = branch("y", "v2")
+    draft = edit(site["about"], user, y)
+    SeoExtension.objects.create(extended_object=draft, keywords="only in y")
+    with services_release(y):
+        article = ArticleContentFactory(title="only in y")
+    placeholder = article.placeholders.get_or_create(slot="content")[0]
+    add_plugin(placeholder, "TextPlugin", "en", body="<p>article of y</p>")
+    services.approve_release(y)
+    services.lock_release(y)
+    services.deprecate_release(y)
+
+    report = services.prune_releases(keep_last=5)
+
+    assert sorted(report.releases) == ["x", "y"]
+    assert report.content_by_model == {"cms.pagecontent": 2, "testapp.articlecontent": 1}
+    assert not SeoExtension.objects.filter(keywords="only in y").exists()
+    assert not ArticleContent._base_manager.filter(pk=article.pk).exists()
+    assert not Placeholder.objects.filter(pk=placeholder.pk).exists()
+    assert not PageContent._base_manager.filter(pk=draft.pk).exists()
+    assert PageContent._base_manager.filter(pk=live_about.pk).exists()
+    assert article.article.__class__.objects.filter(pk=article.article_id).exists()  # groupers stay
+    assert_every_version_resolves()
 
 
 # -- dry run, batches, restarts ---------------------------------------------------------------

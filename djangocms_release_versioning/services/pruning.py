@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from .. import registry
@@ -224,7 +224,7 @@ def prune_releases(
 def _delete_batch(report: PruneReport, batch: list[Release], user: AbstractBaseUser | None) -> None:
     ids = [r.pk for r in Release.objects.select_for_update().filter(pk__in=[r.pk for r in batch])]
     batch = [r for r in batch if r.pk in ids]
-    references = _references(ids)
+    candidates = _orphans(ids)
     for release in batch:
         versions = Version.objects.filter(release=release).count()
         record(
@@ -242,24 +242,29 @@ def _delete_batch(report: PruneReport, batch: list[Release], user: AbstractBaseU
     for release in batch:
         Release.objects.filter(pk=release.pk).delete()
         report.releases.append(release.version)
-    _delete_unreferenced(report, references)
+    _delete_unreferenced(report, candidates)
 
 
-def _references(release_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Content type id → ids of the content rows the Versions of ``release_ids`` reference."""
-    references: dict[int, set[int]] = defaultdict(set)
-    rows = Version.objects.filter(release_id__in=list(release_ids)).values_list(
-        "content_type_id", "object_id"
+def _orphans(release_ids: list[int]) -> dict[int, set[int]]:
+    """Content type id → ids of the content rows that only Versions of ``release_ids``
+    reference (one query: the shared rows, usually most of them, never leave the database)."""
+    elsewhere = Version.objects.filter(
+        content_type_id=OuterRef("content_type_id"), object_id=OuterRef("object_id")
+    ).exclude(release_id__in=release_ids)
+    rows = (
+        Version.objects.filter(release_id__in=release_ids)
+        .exclude(Exists(elsewhere))
+        .values_list("content_type_id", "object_id")
+        .distinct()
     )
-    for content_type_id, object_id in rows.distinct():
-        references[content_type_id].add(object_id)
-    return references
+    orphans: dict[int, set[int]] = defaultdict(set)
+    for content_type_id, object_id in rows:
+        orphans[content_type_id].add(object_id)
+    return orphans
 
 
-def _still_referenced(content_type_id: int, ids: list[int], excluded: list[int] | None = None) -> set[int]:
+def _still_referenced(content_type_id: int, ids: list[int]) -> set[int]:
     versions = Version.objects.filter(content_type_id=content_type_id, object_id__in=ids)
-    if excluded:
-        versions = versions.exclude(release_id__in=excluded)
     return set(versions.values_list("object_id", flat=True))
 
 
@@ -277,11 +282,11 @@ def _plugin_count(content_type_id: int, ids: list[int]) -> int:
     ).count()
 
 
-def _delete_unreferenced(report: PruneReport, references: dict[int, set[int]]) -> None:
-    """Delete the content rows among ``references`` that no Version references any more."""
+def _delete_unreferenced(report: PruneReport, candidates: dict[int, set[int]]) -> None:
+    """Delete the content rows among ``candidates`` that no Version references any more."""
     from cms.models import Placeholder
 
-    for content_type_id, object_ids in references.items():
+    for content_type_id, object_ids in candidates.items():
         item = registry.for_content_type_id(content_type_id)
         if item is None:
             continue
@@ -303,15 +308,12 @@ def _count_dry_run(report: PruneReport, doomed: list[Release]) -> None:
     ids = [r.pk for r in doomed]
     report.releases = [r.version for r in doomed]
     report.versions = Version.objects.filter(release_id__in=ids).count()
-    for content_type_id, object_ids in _references(ids).items():
+    for content_type_id, object_ids in _orphans(ids).items():
         item = registry.for_content_type_id(content_type_id)
         if item is None:
             continue
         label = item.content_model._meta.label_lower
-        for chunk in _chunks(object_ids):
-            orphans = sorted(set(chunk) - _still_referenced(content_type_id, chunk, excluded=ids))
-            if not orphans:
-                continue
+        for orphans in _chunks(object_ids):
             rows = item.content_model._base_manager.filter(pk__in=orphans).count()
             report.content_rows += rows
             report.content_by_model[label] = report.content_by_model.get(label, 0) + rows
