@@ -26,8 +26,19 @@ version = release
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
 ]
+
+# References to Django and django CMS resolve against inventories kept in the repository
+# (docs/_inventories, made by scripts/build-doc-inventories from the released sources), so
+# the build needs no network and `sphinx-build -n -W` checks every reference.
+INVENTORIES = Path(__file__).resolve().parent / "_inventories"
+intersphinx_mapping = {
+    "django": ("https://docs.djangoproject.com/en/5.2/", str(INVENTORIES / "django-5.2.inv")),
+    "djangocms": ("https://docs.django-cms.org/en/latest/", str(INVENTORIES / "django-cms-5.1.inv")),
+}
+nitpicky = True
 
 exclude_patterns = ["_build"]
 root_doc = "index"
@@ -52,3 +63,24 @@ html_theme_options = {
     "fixed_sidebar": True,
     "show_relbars": True,
 }
+
+#: Short names the docstrings use in ``:raises …:`` fields and type hints → their full names.
+SHORT_NAMES = {
+    "ValidationError": "django.core.exceptions.ValidationError",
+    "PermissionDenied": "django.core.exceptions.PermissionDenied",
+    "ImproperlyConfigured": "django.core.exceptions.ImproperlyConfigured",
+    "models.Model": "django.db.models.Model",
+    "django.db.models.base.Model": "django.db.models.Model",
+}
+
+
+def qualify_short_names(app, env, node, contnode):
+    """Let intersphinx resolve the short names of SHORT_NAMES (runs before it)."""
+    target = SHORT_NAMES.get(node.get("reftarget"))
+    if target is not None:
+        node["reftarget"] = target
+    return None
+
+
+def setup(app):
+    app.connect("missing-reference", qualify_short_names, priority=100)
