@@ -84,6 +84,44 @@ def check_release_name_settings(app_configs: Any = None, **kwargs: Any) -> list[
     return messages
 
 
+@checks.register(checks.Tags.database)
+def check_unversioned_content(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warn while registered content belongs to no release: it is not public (issue 15.1).
+
+    A database check: runs with ``check --database default`` and before ``migrate``; it says
+    nothing while this app's tables do not exist yet.
+    """
+    from django.db import DatabaseError, connections, router
+
+    from .models import Version
+
+    using = router.db_for_write(Version)
+    if not databases or using not in databases:
+        return []
+    connection = connections[using]
+    try:
+        if Version._meta.db_table not in connection.introspection.table_names():
+            return []
+        from .services.adopt import count_unversioned
+
+        counts = count_unversioned()
+    except DatabaseError:
+        return []  # tables from an older version of the package: migrate first
+    if not counts:
+        return []
+    listed = ", ".join(f"{count} {label}" for label, count in sorted(counts.items()))
+    return [
+        checks.Warning(
+            f"Content that belongs to no release is not public: {listed}.",
+            hint="Run 'manage.py adopt_existing_content' to make it live as it is (see "
+            "'Installing on a site that already has content' in the installation docs).",
+            id="djangocms_release_versioning.W002",
+        )
+    ]
+
+
 #: Cache backends whose entries live inside one process.
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 

@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     # Version string of the release made by "Publish now" while nothing is live yet (the
     # site's first live release, holding just that change).
     "FIRST_HOTFIX_VERSION": "v0",
+    # On the first migrate of a site without any release, make the content that exists
+    # already live as the first release (services.adopt_existing_content), so that
+    # installing the package never takes a site offline.
+    "ADOPT_ON_MIGRATE": True,
     # True if one process serves the site and runs every deploy (e.g. a local demo): then a
     # per-process cache (LocMemCache) may hold django CMS' caches (check W003).
     "SINGLE_PROCESS": False,

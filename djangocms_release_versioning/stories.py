@@ -52,8 +52,13 @@ def is_post_live(post: Post) -> bool:
 def post_published(version: Version) -> None:
     """``on_publish``: record the first publication date; clear an end date that has passed.
 
-    Called by ``deploy_release`` for every post language that goes live or changes.
+    Called by ``deploy_release`` for every post language that goes live or changes; not
+    while existing content is adopted (it was public before, its dates stay as they are).
     """
+    from .services.adopt import adopting
+
+    if adopting():
+        return
     post = _post_of(version)
     now = timezone.now()
     if not post.date_published:

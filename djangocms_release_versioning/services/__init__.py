@@ -7,10 +7,11 @@ Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock v
 :class:`~django.core.exceptions.PermissionDenied` for missing permissions.
 
 The functions live in one module per job (:mod:`.releases`, :mod:`.deploy`, :mod:`.content`,
-:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`, :mod:`.rebase`, :mod:`.imports`); every public
-name is importable as ``services.<name>``.
+:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`, :mod:`.rebase`,
+:mod:`.imports`, :mod:`.adopt`); every public name is importable as ``services.<name>``.
 """
 
+from .adopt import AdoptionReport, adopt_existing_content, count_unversioned
 from .content import TRANSITIONS, attach_new_content, create_draft, get_version, transition
 from .deploy import deploy_release
 from .hotfix import publish_now, unpublish_now
@@ -36,14 +37,17 @@ from .verify import verify_release
 
 __all__ = [
     "TRANSITIONS",
+    "AdoptionReport",
     "ImportReport",
     "PruneReport",
     "RebaseReport",
     "ScheduleRun",
+    "adopt_existing_content",
     "approve_release",
     "attach_new_content",
     "cancel_scheduled_deploy",
     "check_unlock",
+    "count_unversioned",
     "create_draft",
     "create_release",
     "deploy_release",
