@@ -12,7 +12,11 @@ ArticleContent) with ``bulk_create`` and measures, in the same run:
 * the baseline it replaces: copying every content row with ``copying.copy_content`` (what
   djangocms-versioning does per draft), timed on a sample and extrapolated to N;
 * deploy of a release with k changed groupings over a live release of N groupings, its
-  phases, the rollback, and the pointer switch alone.
+  phases, the rollback, and the pointer switch alone;
+* parallel releases (DESIGN §9.2): an open release with k changes of its own, branched from
+  the live release before another release with k other changes went live — the
+  ``would_revert`` check of what the live line changed (``lineage.divergence``) and
+  ``rebase_release`` taking those k groupings.
 
 Once per run: ``approve_release`` of 50,000 draft rows. The database is a file SQLite DB in
 a temporary directory or the PostgreSQL database ``release_versioning_bench``; both are
@@ -44,7 +48,7 @@ if TYPE_CHECKING:
     from djangocms_release_versioning.models import Release
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_DATABASE = "release_versioning_bench"
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "release_versioning_bench")
 BATCH = 2000
 PLUGINS_PER_PAGE = 3
 DEPLOY_PHASES = ("compute_manifest", "_switch_pointer", "_record_deployment", "_run_hooks")
@@ -100,7 +104,7 @@ def median_sample(samples: list[Sample]) -> Sample:
 @contextlib.contextmanager
 def deploy_phase_timers() -> Iterator[dict[str, float]]:
     """Time the internal steps of ``deploy_release`` by wrapping them for the duration."""
-    from djangocms_release_versioning import services
+    from djangocms_release_versioning.services import deploy as services  # where deploy looks them up
 
     timings: dict[str, float] = {}
     originals = {name: getattr(services, name) for name in DEPLOY_PHASES}
@@ -273,13 +277,14 @@ def build_fixture(size: int, sample: int) -> Fixture:
     return Fixture(release, snippets[:sample], fresh_pages)
 
 
-def change_groupings(release: Release, count: int) -> None:
-    """Point ``count`` Versions of ``release`` (spread over both models) at edited copies."""
+def change_groupings(release: Release, count: int, offset: int = 0) -> None:
+    """Point ``count`` Versions of ``release`` (spread over both models) at edited copies;
+    ``offset`` shifts the pick so that two releases change different groupings."""
     from djangocms_release_versioning.models import Version
 
     versions = list(Version.objects.filter(release=release).order_by("pk"))
     step = max(1, len(versions) // count)
-    picked = versions[::step][:count]
+    picked = versions[offset::step][:count]
     by_type: dict[int, list[Any]] = {}
     for version in picked:
         by_type.setdefault(version.content_type_id, []).append(version)
@@ -474,6 +479,57 @@ def bench_pointer_switch(release: Release, repeat: int) -> Sample:
             samples.append(measure(deploy_service._switch_pointer, pointer, target))
             transaction.set_rollback(True)
     return median_sample(samples)
+
+
+@dataclass
+class RebaseResult:
+    size: int
+    changed: int
+    check: Sample  # lineage.divergence: what the would_revert guard reads
+    rebase: Sample
+    runs: list[float] = field(default_factory=list)
+
+
+def bench_rebase(base: Release, size: int, ks: list[int], repeat: int) -> list[RebaseResult]:
+    """Per k: ``newer`` (k changes, branched from ``base``) goes live; an open release branched
+    from ``base`` with k changes of its own (other groupings) is checked and rebased."""
+    from djangocms_release_versioning import services
+    from djangocms_release_versioning.lineage import divergence
+
+    results = []
+    for k in (k for k in ks if 2 * k <= size):
+        newer = services.create_release(f"rebase-{size}-k{k}-live", based_on=base)
+        change_groupings(newer, k)
+        mark_locked(newer)
+        services.deploy_release(newer)
+        checks, rebases = [], []
+        for run in range(repeat):
+            stale = services.create_release(f"rebase-{size}-k{k}-{run}", based_on=base)
+            change_groupings(stale, k, offset=1)
+            analyze()
+            checks.append(measure(divergence, stale, newer.pk))
+            if len(checks[-1].result) != k:
+                raise RuntimeError(f"{len(checks[-1].result)} groupings behind, expected {k}")
+            rebases.append(measure(services.rebase_release, stale))
+            report = rebases[-1].result
+            if (len(report.taken), len(report.conflicts)) != (k, 0):
+                raise RuntimeError(f"rebase took {len(report.taken)}, kept {len(report.conflicts)}")
+        services.deploy_release(base, rollback=True)
+        middle = median_sample(rebases)
+        results.append(
+            RebaseResult(size, k, median_sample(checks), middle, runs=[r.seconds for r in rebases])
+        )
+    return results
+
+
+def print_rebases(results: list[RebaseResult]) -> None:
+    for r in results:
+        runs = ", ".join(ms(s) for s in r.runs)
+        print(
+            f"rebase, {r.changed:,} changed on each side: would_revert check {ms(r.check.seconds)} "
+            f"({r.check.queries} st); rebase_release median {ms(r.rebase.seconds)} [{runs}] "
+            f"({r.rebase.queries} st)"
+        )
 
 
 @dataclass
@@ -726,6 +782,7 @@ class SizeResult:
     copies: list[CopyResult]
     deploys: list[DeployResult]
     pointer: Sample
+    rebases: list[RebaseResult] = field(default_factory=list)
 
 
 def run_size(size: int, args: argparse.Namespace) -> SizeResult:
@@ -742,7 +799,9 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     switched_to = deploys[1] if len(deploys) > 1 else deploys[0]
     pointer = bench_pointer_switch(switched_to.deploy.result.release, max(11, args.repeat))
     print_deploys(deploys, pointer)
-    return SizeResult(size, branch, copies, deploys, pointer)
+    rebases = bench_rebase(fixture.release, size, args.changed, max(1, min(args.repeat, 3)))
+    print_rebases(rebases)
+    return SizeResult(size, branch, copies, deploys, pointer, rebases)
 
 
 def size_bars(result: SizeResult) -> list[Bar]:
@@ -782,6 +841,16 @@ def scaling_bars(results: list[SizeResult]) -> list[Bar]:
         figures = " / ".join(f"{ms(d.deploy.seconds)} ({d.deploy.queries} st)" for _, d in runs)
         sizes = " / ".join(f"{size:,}" for size, _ in runs)
         bars.append(Bar(f"deploy k={k:,} at N = {sizes}", figures, "(should follow k, not N)"))
+    by_k_rebase: dict[int, list[tuple[int, RebaseResult]]] = {}
+    for result in results:
+        for rebase in result.rebases:
+            by_k_rebase.setdefault(rebase.changed, []).append((result.size, rebase))
+    for k, runs in sorted(by_k_rebase.items()):
+        sizes = " / ".join(f"{size:,}" for size, _ in runs)
+        figures = " / ".join(f"{ms(r.rebase.seconds)} ({r.rebase.queries} st)" for _, r in runs)
+        bars.append(Bar(f"rebase k={k:,} at N = {sizes}", figures, "(should follow k, not N)"))
+        figures = " / ".join(f"{ms(r.check.seconds)} ({r.check.queries} st)" for _, r in runs)
+        bars.append(Bar(f"would_revert check k={k:,} at N = {sizes}", figures, "(should follow k, not N)"))
     switches = " / ".join(f"{r.pointer.seconds * 1e6:,.0f} us ({r.pointer.queries} st)" for r in results)
     bars.append(
         Bar("pointer switch at N = " + " / ".join(f"{r.size:,}" for r in results), switches, "(O(1))")

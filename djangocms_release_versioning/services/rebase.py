@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .. import registry
@@ -124,7 +125,7 @@ def rebase_release(release: Release | str, *, user: AbstractBaseUser | None = No
         if not found.has_moved:
             return report  # up to date: nothing to do
         report.taken, report.conflicts = found.behind, found.conflicts
-        _take(release, report.taken, user)
+        _take(release, live, report.taken)
         _fix_flags(release, found.own_path, found.fork_id, report)
         release.based_on = live
         release.save(update_fields=["based_on", "has_removals"])
@@ -140,27 +141,47 @@ def rebase_release(release: Release | str, *, user: AbstractBaseUser | None = No
     return report
 
 
-def _take(release: Release, rows: list[DivergedRow], user: AbstractBaseUser | None) -> None:
-    """Point the release's rows of ``rows`` at the live release's rows (no content copied)."""
-    create, update, delete = [], [], []
+def _take(release: Release, live: Release, rows: list[DivergedRow]) -> None:
+    """Point the release's rows of ``rows`` at the live release's rows (no content copied):
+    one UPDATE per content type (and 500 groupings) copying the live row's values in the
+    database, plus the rows to add or drop."""
+    create, delete, update = [], [], {}
     for row in rows:
-        live, mine = row.live, row.mine
-        if live is None:
-            delete.append(mine.pk)
-            continue
-        target = mine or Version(release=release, content_type_id=row.content_type_id)
-        target.grouping_key = row.grouping_key
-        target.object_id, target.status, target.active = live.object_id, live.status, live.active
-        target.modified, target.modified_by_id = live.modified, live.modified_by_id
-        target.inherited, target.fingerprint = True, ""
-        (update if mine is not None else create).append(target)
+        if row.live is None:
+            delete.append(row.mine.pk)
+        elif row.mine is None:
+            live_row = row.live
+            create.append(
+                Version(
+                    release=release,
+                    content_type_id=row.content_type_id,
+                    grouping_key=row.grouping_key,
+                    object_id=live_row.object_id,
+                    status=live_row.status,
+                    active=live_row.active,
+                    modified=live_row.modified,
+                    modified_by_id=live_row.modified_by_id,
+                    inherited=True,
+                )
+            )
+        else:
+            update.setdefault(row.content_type_id, []).append(row.grouping_key)
     Version.objects.filter(pk__in=delete).delete()
-    Version.objects.bulk_update(
-        update,
-        ["object_id", "status", "active", "modified", "modified_by", "inherited", "fingerprint"],
-        batch_size=_BATCH,
-    )
     Version.objects.bulk_create(create, batch_size=_BATCH)
+    in_live = Version.objects.filter(
+        release=live, content_type_id=OuterRef("content_type_id"), grouping_key=OuterRef("grouping_key")
+    )
+    values = {
+        name: Subquery(in_live.values(name)[:1])
+        for name in ("object_id", "status", "active", "modified", "modified_by")
+    }
+    for content_type_id, grouping_keys in update.items():
+        for start in range(0, len(grouping_keys), _BATCH):
+            Version.objects.filter(
+                release=release,
+                content_type_id=content_type_id,
+                grouping_key__in=grouping_keys[start : start + _BATCH],
+            ).update(**values, inherited=True, fingerprint="")
 
 
 def _fix_flags(release: Release, own_path: list[int], fork_id: int, report: RebaseReport) -> None:
