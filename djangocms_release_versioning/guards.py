@@ -23,7 +23,8 @@ Adding a guard
 --------------
 1. Subclass :class:`DeployGuard`: set ``code`` (the ``ValidationError`` code), ``option``
    (the keyword argument that confirms it, e.g. ``"allow_revert"``), ``stages`` (``LOCK``
-   and/or ``DEPLOY``), the texts (``title``, ``checkbox_label``, ``cli_help``), and implement
+   and/or ``DEPLOY``), the texts (``title``, ``explanation``, ``checkbox_label``,
+   ``cli_help``), and implement
    :meth:`DeployGuard.find` returning :class:`GuardRow` objects (use :func:`describe_rows` to
    fill in model, name and language with one query per content model). Override
    :meth:`DeployGuard.applies` to skip situations where the guard makes no sense (the default
@@ -118,6 +119,8 @@ class DeployGuard:
     stages: ClassVar[frozenset[str]] = frozenset({DEPLOY})
     #: Heading of the list on confirmation pages.
     title: ClassVar[Any] = ""
+    #: One or two sentences under the heading: what happens, what to do instead.
+    explanation: ClassVar[Any] = ""
     #: Label of the confirming checkbox.
     checkbox_label: ClassVar[Any] = ""
     #: Help of the command-line option.
@@ -236,6 +239,10 @@ class WouldGoOffline(DeployGuard):
     option = "allow_offline"
     stages = frozenset({LOCK, DEPLOY})
     title = gettext_lazy("Live content that would go offline")
+    explanation = gettext_lazy(
+        "Visitors see this content now; with this release they would not, although nobody hid "
+        "it. Approve it in the release (or hide it there on purpose), or confirm below."
+    )
     checkbox_label = gettext_lazy("Take this content offline (I checked the list above)")
     cli_help = (
         "Confirm that live content may go offline although it was not hidden: its row in the "
@@ -306,6 +313,11 @@ class WouldRevert(DeployGuard):
     option = "allow_revert"
     stages = frozenset({DEPLOY})
     title = gettext_lazy("Live changes this deploy would revert")
+    explanation = gettext_lazy(
+        "The live site changed this content after this release was branched, and this release "
+        "still has the old content: deploying it would put the old content back. Rebase the "
+        "release to keep the live changes, or confirm below to revert them."
+    )
     checkbox_label = gettext_lazy("Revert these live changes (I checked the list above)")
     cli_help = (
         "Confirm that the deploy may revert groupings the live line changed since the release "

@@ -259,8 +259,9 @@ def test_lifecycle_actions_in_the_wrong_state_are_refused(client, boss, action, 
     assert changes_since(before) == []
 
 
-@pytest.mark.parametrize("action", ["approve", "lock", "unlock", "deprecate", "undeprecate", "select"])
+@pytest.mark.parametrize("action", ["approve", "unlock", "deprecate", "undeprecate", "select"])
 def test_lifecycle_endpoints_refuse_get(client, boss, action):
+    """(``lock`` answers GET with its confirmation page: tests/test_guards_admin.py.)"""
     release = services.create_release("v1")
     before = state_snapshot()
     assert client.get(release_url(action, release)).status_code == 405

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import registry, services
+from .. import guards, registry, services
 from ..constants import APPROVED, DRAFT, FUTURE
 from ..context import get_working_release
 from ..manifest import ADDED, CHANGED, REMOVED
@@ -31,6 +31,7 @@ from .common import (
     admin_context,
     admin_url,
     get_release,
+    is_ajax,
     is_popup,
     next_url,
     refused,
@@ -86,6 +87,8 @@ RELEASE_ACTIONS = {
 
 def release_action(request: HttpRequest, pk: int, action: str, *, model_admin: ModelAdmin) -> HttpResponse:
     """Approve all drafts / lock / unlock / deprecate / undeprecate a release (POST)."""
+    if action == "lock":
+        return lock(request, pk, model_admin=model_admin)
     not_allowed = require_post(request)
     if not_allowed:
         return not_allowed
@@ -162,20 +165,30 @@ def deploy(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
     back = next_url(request, release_page(release))
     errors: list[str] = []
     if request.method == "POST":
+        confirmations = guards.confirmations_from(request.POST, guards.DEPLOY)
         try:
-            manifest = services.deploy_release(release, user=request.user, rollback=rollback)
+            manifest = services.deploy_release(release, user=request.user, rollback=rollback, **confirmations)
         except ValidationError as error:
-            if not is_popup(request):
+            if not (is_popup(request) or _is_guard_refusal(error)):
                 return refused(request, error, back)
             errors = error.messages
         else:
             return succeeded(request, _deployed_message(manifest, rollback), back)
     elif not has_release_permission(request.user, "deploy"):
         raise PermissionDenied(gettext("You do not have permission to deploy releases."))
-    try:
-        manifest = services.deploy_release(release, user=request.user, dry_run=True, rollback=rollback)
+    try:  # every guard confirmed: the page lists what each finds, with its checkbox
+        manifest = services.deploy_release(
+            release,
+            user=request.user,
+            dry_run=True,
+            rollback=rollback,
+            **guards.everything_confirmed(guards.DEPLOY),
+        )
     except ValidationError as error:
         manifest, errors = None, errors or error.messages
+    else:
+        for finding in manifest.findings:
+            finding.confirmed = bool(request.POST.get(finding.option))
     context = admin_context(
         request,
         model_admin,
@@ -190,6 +203,57 @@ def deploy(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
     )
     context["title"] = context["title"] % {"release": release.version}
     return TemplateResponse(request, "djangocms_release_versioning/admin/deploy_confirm.html", context)
+
+
+def lock(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpResponse:
+    """Lock a release: a confirmation page (GET) listing what the lock guards find, with a
+    checkbox per guard, then the lock (POST, also from AJAX callers)."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    release = get_release(pk)
+    back = next_url(request, release_page(release))
+    errors: list[str] = []
+    if request.method == "POST":
+        keep_working = _is_working(release)
+        confirmations = guards.confirmations_from(request.POST, guards.LOCK)
+        try:
+            services.lock_release(release, user=request.user, **confirmations)
+        except ValidationError as error:
+            if is_ajax(request) or not (is_popup(request) or _is_guard_refusal(error)):
+                return refused(request, error, back)
+            errors = error.messages
+        else:
+            if keep_working:  # a locked release stops being the default working release: stay in it
+                select_release(request, release)
+            message = gettext(
+                "Release %(release)s is locked. Deploy it, or branch a new release from it for "
+                "further changes."
+            ) % {"release": release.version}
+            return succeeded(request, message, back)
+    elif not has_release_permission(request.user, "lock"):
+        raise PermissionDenied(gettext("You do not have permission to lock releases."))
+    release = get_release(pk)
+    findings = guards.preview_lock(release) if not release.is_locked else []
+    for finding in findings:
+        finding.confirmed = bool(request.POST.get(finding.option))
+    if release.is_locked and not errors:
+        errors = [gettext("Release %(release)s is locked already.") % {"release": release.version}]
+    context = admin_context(
+        request,
+        model_admin,
+        title=gettext("Lock %(release)s") % {"release": release.version},
+        release=release,
+        findings=findings,
+        errors=errors,
+        next=back,
+    )
+    return TemplateResponse(request, "djangocms_release_versioning/admin/lock_confirm.html", context)
+
+
+def _is_guard_refusal(error: ValidationError) -> bool:
+    """True when a guard refused (the confirmation page is shown again with its checkbox)."""
+    codes = {guard.code for guard in guards.GUARDS}
+    return any(item.code in codes for item in getattr(error, "error_list", [error]))
 
 
 def _deployed_message(manifest: Any, rollback: bool) -> str:
@@ -332,8 +396,7 @@ def release_actions(
             gettext("Release %(release)s is deprecated.") % {"release": version}
             if release.is_deprecated
             else "",
-            question=gettext("Lock release %(release)s? Nothing in it can change afterwards.")
-            % {"release": version},
+            method="confirm",  # a page that lists what would go offline (guards)
         )
     if release.is_deployed:
         deploy_label, name = gettext("Roll back to this release…"), "rollback"
