@@ -181,3 +181,26 @@ def test_setup_demo_reset_refuses_any_database_but_its_own(seeded):
     with pytest.raises(CommandError, match="only deletes the demo's own SQLite database"):
         call_command(_command(), reset=True, stdout=StringIO())
     assert Version.objects.count() == versions
+
+
+def test_the_readme_workflow_runs_on_the_demo(client, seeded, demo):
+    """README "The workflow" on the seeded demo: every command succeeds as documented; locking
+    before approving is refused because "About us" would go offline (its edit is a draft)."""
+
+    def run(*args: str) -> str:
+        out = StringIO()
+        call_command(*args, stdout=out)
+        return out.getvalue()
+
+    with pytest.raises(
+        CommandError, match=r'would take 1 live object offline.*"About us \(en\)" \(en\): draft'
+    ):
+        run("lock_release", "--release-version", "v1.1.0")
+    assert "approved" in run("approve_release", "--release-version", "v1.1.0")
+    assert "Locked release v1.1.0" in run("lock_release", "--release-version", "v1.1.0")
+    dry = run("deploy_release", "--release-version", "v1.1.0", "--dry-run")
+    assert 'changed  cms.PageContent "About us (en)" (en)' in dry
+    assert 'removed  cms.PageContent "Team (en)" (en)' in dry  # hidden on purpose: no guard
+    assert "every check of the deploy passed" in dry
+    assert "Deployed release v1.1.0" in run("deploy_release", "--release-version", "v1.1.0")
+    assert "Rolled back" in run("deploy_release", "--release-version", "v1.0.0", "--rollback")
