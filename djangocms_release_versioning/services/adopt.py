@@ -1,7 +1,7 @@
 """Adopting the content of a site that had no versioning (issue 15.1).
 
 On a site that ran django CMS without a versioning package every page, alias and post is
-public. Installing this package does not change that: :func:`adopt_existing_content` makes
+public. Installing this package does not change that: :func:`~djangocms_release_versioning.services.adopt_existing_content` makes
 every content row that has no Version yet the approved content of a new release, locks it
 and deploys it, in one transaction, so the public site serves exactly what it served before.
 
@@ -11,12 +11,12 @@ and deploys it, in one transaction, so the public site serves exactly what it se
   them later does not take it offline again.
 * The deploy keeps what the site showed: ``on_publish`` hooks do not touch the content's own
   data (djangocms-stories' publication dates stay as they are), and every adopted page keeps
-  the URL (:class:`~cms.models.PageUrl`) it had.
+  the URL (``PageUrl``) it had.
 * A grouping with several unversioned rows (which django CMS without versioning never
   makes) adopts the newest row; the others are reported and stay unversioned.
 
 ``migrate`` runs it automatically on a site where no release exists yet (see
-:func:`adopt_on_migrate`); the ``adopt_existing_content`` command runs it by hand.
+``adopt_on_migrate``); the ``adopt_existing_content`` command runs it by hand.
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ def adopt_existing_content(
 ) -> AdoptionReport:
     """Make every registered content row without a Version live, unchanged, in one step.
 
-    Creates release ``release_version`` (default :func:`adoption_release_name`; branched
-    from the live release if there is one) holding the rows as approved, locks and deploys
+    Creates release ``release_version`` (default ``INITIAL_RELEASE_VERSION``, or
+    ``<it>-adopted`` if taken; branched from the live release if there is one) holding the rows as approved, locks and deploys
     it, and adds the rows to every open release. With nothing to adopt nothing is written.
 
     :param dry_run: compute the report, write nothing.
