@@ -97,11 +97,16 @@ def test_editor_flow(server, new_page, shot):
     settle(editor)
     assert "Approved, not live yet" in editor.locator("ul.cms-release-state-menu").inner_text()
 
-    # lock from the Release menu (it asks first)
-    editor.once("dialog", lambda dialog: dialog.accept())
+    # lock from the Release menu: a confirmation in a modal (it would list live content
+    # going offline with a checkbox; here everything is approved), then "Lock now"
     open_release_menu(editor)
+    release_menu_entry(editor, "Lock release").click()
+    frame = modal_frame(editor)
+    frame.locator("input.rv-lock").wait_for(state="attached")
+    assert frame.locator(".rv-guard").count() == 0
+    modal_button(editor, "Lock now").wait_for()
     with editor.expect_navigation():
-        release_menu_entry(editor, "Lock release").click()
+        modal_button(editor, "Lock now").click()
     settle(editor)
     assert "v2 · locked" in editor.locator("li.cms-release-menu > a").inner_text()
     open_release_menu(editor)
