@@ -16,13 +16,21 @@ venv: $(BIN)/python
 test: venv lint test-sqlite
 ifeq ($(CI),true)
 test: test-postgres test-browser docs
+test: test-multiserver
 endif
 
 test-sqlite:
 	$(BIN)/python -m pytest -q -m "not browser"
 
 test-postgres:
-	DATABASE=postgres $(BIN)/python -m pytest -q -m "not browser"
+	DATABASE=postgres $(BIN)/python -m pytest -q -m "not browser and not multiserver"
+
+# Two app servers, a deployer and visitors on one PostgreSQL database and one Redis cache
+# (tests/test_multiserver.py); .ci/run starts Redis on 127.0.0.1:6379 when it is not running.
+.PHONY: test-multiserver
+test-multiserver: venv
+	$(BIN)/pip install --quiet -e ".[multiserver]"
+	RV_MULTISERVER=1 DATABASE=postgres $(BIN)/python -m pytest -q -m multiserver tests/test_multiserver.py
 
 test-browser:
 	./scripts/install-browser
