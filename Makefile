@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test test-sqlite test-postgres test-browser lint docs demo venv
+.PHONY: test test-sqlite test-postgres test-mariadb test-browser lint docs demo venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,10 @@ $(BIN)/python:
 venv: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test,postgres,docs,lint]"
 
-## make test: the whole suite (SQLite always; with CI=true also PostgreSQL and the browser tests)
+## make test: the whole suite (SQLite always; with CI=true also PostgreSQL, MariaDB and the browser tests)
 test: venv lint test-sqlite
 ifeq ($(CI),true)
-test: test-postgres test-browser docs
+test: test-postgres test-mariadb test-browser docs
 test: test-multiserver
 endif
 
@@ -31,6 +31,13 @@ test-postgres:
 test-multiserver: venv
 	$(BIN)/pip install --quiet -e ".[multiserver]"
 	RV_MULTISERVER=1 DATABASE=postgres $(BIN)/python -m pytest -q -m multiserver tests/test_multiserver.py
+
+# MariaDB on 127.0.0.1:3306: scripts/setup-mariadb starts the server if needed, loads its
+# time-zone tables and creates the test user (rv_test) before the suite runs.
+test-mariadb: venv
+	./scripts/setup-mariadb
+	$(BIN)/pip install --quiet -e ".[mariadb]"
+	DATABASE=mariadb MYSQL_USER=rv_test MYSQL_PASSWORD=rv_test $(BIN)/python -m pytest -q -m "not browser"
 
 test-browser:
 	./scripts/install-browser

@@ -1,15 +1,23 @@
-"""Concurrency on PostgreSQL: real threads, each with its own database connection.
+"""Concurrency on PostgreSQL and MariaDB/MySQL: real threads, each with its own connection.
 
 DESIGN §8 "Concurrency": a double "Edit" gives one draft; edits racing a lock never land
 after the lock commits; two deploys racing are serialised and both recorded. Where a race
 can be made deterministic, one thread holds its transaction open at a known point and the
-test watches ``pg_stat_activity`` until the other thread is waiting for a row lock.
+test watches the server until the other thread is waiting for a row lock:
+``pg_stat_activity`` on PostgreSQL, ``SHOW ENGINE INNODB STATUS`` on MariaDB/MySQL
+(which needs the PROCESS privilege). Lock waits are bounded by ``TIMEOUT`` (``lock_timeout``,
+``innodb_lock_wait_timeout``). SQLite serialises writers itself: these tests are skipped there.
+
+The helpers of the first section are shared with other test modules (import them from here).
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,13 +40,16 @@ from tests.factories import ArticleContentFactory
 from tests.testapp.cms_config import HOOK_CALLS
 from tests.testapp.models import ArticleContent
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL: row locks and concurrent connections"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+#: Database vendors whose row locks these tests exercise (``connection.vendor``).
+ROW_LOCK_VENDORS = ("postgresql", "mysql")
+
+#: Skips a test unless the database takes row locks and serves concurrent connections.
+needs_row_locks = pytest.mark.skipif(
+    connection.vendor not in ROW_LOCK_VENDORS,
+    reason="needs PostgreSQL or MariaDB/MySQL: row locks and concurrent connections",
+)
+
+pytestmark = [pytest.mark.row_locks, needs_row_locks, pytest.mark.django_db(transaction=True)]
 
 #: Seconds any thread waits for an event, a barrier or a row lock before giving up.
 TIMEOUT = 20
@@ -61,10 +72,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET lock_timeout = '{TIMEOUT}s'")
-                cursor.execute("SELECT pg_backend_pid()")
-                self.backend_pid = cursor.fetchone()[0]
+            self.backend_pid = _prepare_session()
             self.connected.set()
             self.result = self.target()
         except BaseException as exc:
@@ -88,21 +96,52 @@ def start(target: Callable[[], Any], name: str) -> Worker:
     return worker
 
 
+def _prepare_session() -> int:
+    """Bound this thread's lock waits by ``TIMEOUT``; return its connection's id on the server."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET lock_timeout = '{TIMEOUT}s'")
+            cursor.execute("SELECT pg_backend_pid()")
+        else:
+            cursor.execute(
+                f"SET SESSION innodb_lock_wait_timeout = {TIMEOUT}, SESSION lock_wait_timeout = {TIMEOUT}"
+            )
+            cursor.execute("SELECT CONNECTION_ID()")
+        return cursor.fetchone()[0]
+
+
+def is_waiting_for_lock(backend_pid: int) -> bool:
+    """Whether the server connection ``backend_pid`` is waiting for a lock right now.
+
+    MariaDB/MySQL: InnoDB's own report of its transactions (``SHOW ENGINE INNODB STATUS``).
+    ``information_schema.INNODB_TRX`` is not enough: MariaDB 10.11 leaves out a transaction
+    whose first statement waits (e.g. ``SELECT … FOR UPDATE`` by primary key).
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", [backend_pid]
+            )
+            row = cursor.fetchone()
+            return bool(row and row[0])
+        cursor.execute("SHOW ENGINE INNODB STATUS")
+        status = cursor.fetchone()[2]
+    thread = re.compile(rf"\b(?:MariaDB|MySQL) thread id {int(backend_pid)},")
+    return any("LOCK WAIT" in trx and thread.search(trx) for trx in status.split("\n---TRANSACTION"))
+
+
 def waits_for_lock(worker: Worker) -> bool:
     """Return True once ``worker`` waits for a lock, False if it finishes without waiting."""
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         if not worker.is_alive():
             return False
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [worker.backend_pid]
-            )
-            row = cursor.fetchone()
-        if row and row[0] == "Lock":
+        if is_waiting_for_lock(worker.backend_pid):
             return True
         time.sleep(0.01)
-    raise AssertionError(f"{worker.name} neither finished nor waited for a lock")
+    frame = sys._current_frames().get(worker.ident)
+    where = "".join(traceback.format_stack(frame)[-8:]) if frame else "(finished meanwhile)\n"
+    raise AssertionError(f"{worker.name} neither finished nor waited for a lock; it is at:\n{where}")
 
 
 def run_together(*targets: Callable[[], Any]) -> list[Worker]:

@@ -67,11 +67,8 @@ def test_branch_copies_versions_only_in_one_statement():
     content_rows = ArticleContent._original_manager.count()
     with CaptureQueriesContext(connection) as queries:
         branch = services.create_release("v2", based_on=base)
-    inserts = [
-        q
-        for q in queries.captured_queries
-        if q["sql"].startswith('INSERT INTO "djangocms_release_versioning_version"')
-    ]
+    insert = f"INSERT INTO {connection.ops.quote_name(Version._meta.db_table)}"
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith(insert)]
     assert len(inserts) == 1
     assert ArticleContent._original_manager.count() == content_rows
     copied = Version.objects.filter(release=branch)

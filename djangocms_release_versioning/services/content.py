@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -42,6 +42,23 @@ def get_version(content: models.Model, release: Release | str | None = None) -> 
         .select_related("release")
         .first()
     )
+
+
+def _lock_version_row(version: Version) -> Version:
+    """Return a fresh copy of ``version`` holding an exclusive lock on its row only.
+
+    Locking the joined release row too would deadlock concurrent transitions (they all hold
+    a shared lock on it). Backends without ``FOR UPDATE OF`` (MariaDB) lock the Version
+    without the join and keep the release already read: its row is share-locked by the
+    caller, so no one can change it meanwhile.
+    """
+    features = connections[_db_for(Version)].features
+    if features.has_select_for_update_of or not features.has_select_for_update:  # not MariaDB
+        return Version.objects.select_for_update(of=("self",)).select_related("release").get(pk=version.pk)
+    release = version.release
+    version = Version.objects.select_for_update().get(pk=version.pk)
+    version.release = release
+    return version
 
 
 def _open_initial_release(user: AbstractBaseUser | None) -> Release:
@@ -268,8 +285,6 @@ def transition(
         if version.release_id in locked_release_ids([version.release_id]):
             version.release.is_locked = True
         _require_editable(version.release)
-        # of=self: locking the joined release row too would deadlock concurrent transitions
-        # (they all hold a shared lock on it).
-        version = Version.objects.select_for_update(of=("self",)).select_related("release").get(pk=version.pk)
+        version = _lock_version_row(version)
         getattr(version, name)(user=user)
     return version
