@@ -241,7 +241,7 @@ class WouldGoOffline(DeployGuard):
     title = gettext_lazy("Live content that would go offline")
     explanation = gettext_lazy(
         "Visitors see this content now; with this release they would not, although nobody hid "
-        "it. Approve it in the release (or hide it there on purpose), or confirm below."
+        "it: its row in the release is a draft, parked, or missing. Tick the box to go ahead."
     )
     checkbox_label = gettext_lazy("Take this content offline (I checked the list above)")
     cli_help = (
@@ -283,16 +283,32 @@ class WouldGoOffline(DeployGuard):
         return describe_rows(rows)
 
     def message(self, context: GuardContext, rows: list[GuardRow]) -> str:
-        verb = gettext("Locking") if context.stage == LOCK else gettext("Deploying")
-        return ngettext(
-            "%(verb)s release %(release)s would take %(count)s live object offline that nobody "
-            "hid: %(rows)s. Approve it (or restore it) in the release, hide it on purpose, or "
-            "confirm (allow_offline, --allow-offline, the checkbox).",
-            "%(verb)s release %(release)s would take %(count)s live objects offline that nobody "
-            "hid: %(rows)s. Approve them (or restore them) in the release, hide them on purpose, "
-            "or confirm (allow_offline, --allow-offline, the checkbox).",
-            len(rows),
-        ) % {"verb": verb, "release": context.release.version, "count": len(rows), "rows": _listing(rows)}
+        params = {"release": context.release.version, "count": len(rows), "rows": _listing(rows)}
+        if context.stage == LOCK:
+            return (
+                ngettext(
+                    "Locking release %(release)s would take %(count)s live object offline that nobody "
+                    "hid: %(rows)s. Approve it in the release (or hide it there on purpose), or "
+                    "confirm (allow_offline, --allow-offline, the checkbox).",
+                    "Locking release %(release)s would take %(count)s live objects offline that nobody "
+                    "hid: %(rows)s. Approve them in the release (or hide them there on purpose), or "
+                    "confirm (allow_offline, --allow-offline, the checkbox).",
+                    len(rows),
+                )
+                % params
+            )
+        return (
+            ngettext(
+                "Deploying release %(release)s would take %(count)s live object offline that nobody "
+                "hid: %(rows)s. Deploy a release that keeps it (branch one from %(release)s and "
+                "approve or hide it there), or confirm (allow_offline, --allow-offline, the checkbox).",
+                "Deploying release %(release)s would take %(count)s live objects offline that nobody "
+                "hid: %(rows)s. Deploy a release that keeps them (branch one from %(release)s and "
+                "approve or hide them there), or confirm (allow_offline, --allow-offline, the checkbox).",
+                len(rows),
+            )
+            % params
+        )
 
 
 class WouldRevert(DeployGuard):
