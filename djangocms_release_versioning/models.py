@@ -555,6 +555,12 @@ class ScheduledDeploy(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=ScheduleStatus.choices, default=ScheduleStatus.PENDING
     )
+    confirmations = models.JSONField(
+        _("confirmed"),
+        default=dict,
+        blank=True,
+        help_text=_('Deploy guards confirmed when it was scheduled, e.g. {"allow_offline": true}.'),
+    )
     created_at = models.DateTimeField(_("scheduled"), default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -43,13 +43,13 @@ def clock():
         yield traveller
 
 
-def locked(version: str, based_on: Release | None = None) -> Release:
+def locked(version: str, based_on: Release | None = None, *, allow_offline: bool = False) -> Release:
     """A locked release (branched from ``based_on``) adding one approved article titled after it."""
     release = services.create_release(version, based_on=based_on)
     with use_release(release):
         ArticleContentFactory(title=f"article of {version}")
     services.approve_release(release)
-    return services.lock_release(release)
+    return services.lock_release(release, allow_offline=allow_offline)
 
 
 def live_titles() -> list[str]:
@@ -432,3 +432,59 @@ def test_run_scheduled_deploys_refuses_a_naive_now(clock):
     with pytest.raises(ValidationError) as caught:
         services.run_scheduled_deploys(now=NOW.replace(tzinfo=None))
     assert caught.value.code == "invalid_time"
+
+
+# -- deploy guards: confirmed when scheduling, or the schedule fails ----------------------------
+
+
+def test_a_guard_refuses_scheduling_unless_confirmed_and_the_confirmation_is_kept(clock):
+    v1 = locked("v1")
+    services.deploy_release(v1)
+    v2 = locked("v2", allow_offline=True)  # not branched from v1: takes v1's article offline
+    error = _refusal(lambda: services.schedule_deploy(v2, at=NOW + timedelta(minutes=5)))
+    assert [e.code for e in error.error_list] == ["would_go_offline"]
+    schedule = services.schedule_deploy(v2, at=NOW + timedelta(minutes=5), allow_offline=True)
+    assert schedule.confirmations == {"allow_offline": True}
+    entry = AuditEntry.objects.get(action=Action.SCHEDULE_DEPLOY)
+    assert entry.details["confirmed"] == ["allow_offline"]
+    clock.move_to(NOW + timedelta(minutes=5))
+    (deployment,) = services.run_scheduled_deploys()
+    assert deployment.release == v2
+    assert live_titles() == ["article of v2"]
+
+
+def test_a_guard_that_appears_after_scheduling_fails_the_schedule(clock):
+    v1 = locked("v1")
+    services.deploy_release(v1)
+    v2 = locked("v2", based_on=v1)
+    schedule = services.schedule_deploy(v2, at=NOW + timedelta(hours=1))
+    # A hotfix ships meanwhile: v2 (branched before it) would revert it.
+    hotfix = services.create_release("v1-fix", based_on=v1)
+    article = ArticleContent._base_manager.get(title="article of v1")
+    draft = services.create_draft(article, user=None, release=hotfix)
+    draft.title = "article of v1, fixed"
+    draft.save()
+    services.approve_release(hotfix)
+    services.lock_release(hotfix)
+    services.deploy_release(hotfix)
+    clock.move_to(NOW + timedelta(hours=1))
+    run = services.run_scheduled_deploys()
+    assert list(run) == [] and run.failed == [schedule]
+    schedule.refresh_from_db()
+    assert schedule.failure_code == "would_revert"
+    assert "v1, fixed" in schedule.failure_reason
+    assert Release.objects.live() == hotfix
+
+
+def test_deploy_release_at_passes_the_confirmations(clock):
+    services.deploy_release(locked("v1"))
+    locked("v2", allow_offline=True)
+    with pytest.raises(CommandError, match="would take 1 live object offline"):
+        command("deploy_release", "--release-version", "v2", "--at", "2027-03-05T12:00+00:00")
+    output = command(
+        "deploy_release", "--release-version", "v2", "--at", "2027-03-05T12:00+00:00", "--allow-offline"
+    )
+    assert "(confirmed: --allow-offline)" in output
+    assert ScheduledDeploy.objects.get().confirmations == {"allow_offline": True}
+    with pytest.raises(CommandError, match="--cancel-schedule takes no"):
+        command("deploy_release", "--release-version", "v2", "--cancel-schedule", "--allow-offline")

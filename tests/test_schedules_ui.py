@@ -161,3 +161,23 @@ def test_a_deployed_release_offers_a_scheduled_rollback(client, clock, boss, loc
     client.post(release_url("schedule", v1), {"at": "2027-03-06T10:00"})
     assert ScheduledDeploy.objects.get(release=v1).rollback
     assert Release.objects.live() == v2
+
+
+def test_a_guard_refusal_offers_its_checkbox_and_the_confirmation_schedules(client, clock, boss):
+    from djangocms_release_versioning.context import use_release
+    from tests.test_toolbar_support import make_page
+
+    _page, _v1, _v2 = live_site(boss)
+    v3 = services.create_release("v3")  # not branched from the live v1: About would go offline
+    with use_release(v3):
+        make_page("Other", boss)
+    services.approve_release(v3)
+    services.lock_release(v3, allow_offline=True)
+    before = state_snapshot()
+    form = html(client.post(release_url("schedule", v3), {"at": "2027-03-06T10:00"}))
+    assert "would take 1 live object offline" in form
+    assert 'name="allow_offline"' in form
+    assert changes_since(before) == []
+    response = client.post(release_url("schedule", v3), {"at": "2027-03-06T10:00", "allow_offline": "on"})
+    assert response.status_code == 302
+    assert ScheduledDeploy.objects.get(release=v3).confirmations == {"allow_offline": True}

@@ -50,6 +50,15 @@ class Migration(migrations.Migration):
                 ("at", models.DateTimeField(verbose_name="deploy at")),
                 ("rollback", models.BooleanField(default=False, verbose_name="rollback")),
                 (
+                    "confirmations",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Deploy guards confirmed when it was scheduled, e.g. {"allow_offline": true}.',
+                        verbose_name="confirmed",
+                    ),
+                ),
+                (
                     "status",
                     models.CharField(
                         choices=[

@@ -72,12 +72,16 @@ def schedule_deploy(
     at: datetime,
     user: AbstractBaseUser | None = None,
     rollback: bool = False,
+    allow_offline: bool = False,
+    allow_revert: bool = False,
 ) -> ScheduledDeploy:
     """Plan the deploy (or, with ``rollback``, the rollback) of ``release`` at ``at``.
 
     The release must be deployable now (locked, not live, not deprecated, ``rollback``
     matching whether it was deployed before, accepted by every deploy guard): the checks
-    of ``deploy_release(dry_run=True)``. They are made again when the schedule runs.
+    of ``deploy_release(dry_run=True)``. They are made again when the schedule runs, with
+    the confirmations given here (``allow_offline``, ``allow_revert``, as for
+    ``deploy_release``; stored on the schedule and audited).
 
     :raises ValidationError: ``at`` is naive or not in the future (``invalid_time``), the
         release has a pending schedule already (``already_scheduled``), or it cannot be
@@ -97,11 +101,17 @@ def schedule_deploy(
     with transaction.atomic(using=_db_for(ScheduledDeploy)):
         release = lock_release_row(release)  # serialises scheduling the same release
         _refuse_if_pending(release)
-        deploy_release.unchecked(release, user=user, dry_run=True, rollback=rollback)
+        given = {"allow_offline": allow_offline, "allow_revert": allow_revert}
+        confirmations = {option: True for option, confirmed in given.items() if confirmed}
+        deploy_release.unchecked(release, user=user, dry_run=True, rollback=rollback, **confirmations)
         try:
             with transaction.atomic(using=_db_for(ScheduledDeploy)):
                 schedule = ScheduledDeploy.objects.create(
-                    release=release, at=at, rollback=rollback, created_by=_user(user)
+                    release=release,
+                    at=at,
+                    rollback=rollback,
+                    confirmations=confirmations,
+                    created_by=_user(user),
                 )
         except IntegrityError:  # the partial unique constraint, where the database has one
             raise _already_scheduled(release) from None
@@ -110,7 +120,7 @@ def schedule_deploy(
             release=release,
             user=user,
             to_state="rollback" if rollback else "deploy",
-            details={"at": at.isoformat(), "schedule": schedule.pk},
+            details={"at": at.isoformat(), "schedule": schedule.pk, "confirmed": sorted(confirmations)},
         )
     return schedule
 
@@ -252,7 +262,10 @@ def _run_next(now: datetime, seen: set[int], attempt: list[int]) -> object:
         try:
             with transaction.atomic(using=using):
                 manifest = deploy_release(
-                    schedule.release, user=schedule.created_by, rollback=schedule.rollback
+                    schedule.release,
+                    user=schedule.created_by,
+                    rollback=schedule.rollback,
+                    **_confirmations(schedule),
                 )
         except (ValidationError, PermissionDenied) as error:
             _mark_failed(schedule, error, now)
@@ -262,6 +275,11 @@ def _run_next(now: datetime, seen: set[int], attempt: list[int]) -> object:
         schedule.deployment = manifest.deployment
         schedule.save(update_fields=["status", "finished_at", "deployment"])
         return manifest.deployment
+
+
+def _confirmations(schedule: ScheduledDeploy) -> dict[str, bool]:
+    """The confirmations stored on ``schedule``, as ``deploy_release`` keywords."""
+    return {option: bool(schedule.confirmations.get(option)) for option in ("allow_offline", "allow_revert")}
 
 
 def _fail_after_error(pk: int, error: Exception, now: datetime) -> ScheduledDeploy | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import guards, services
 from ..models import Release, ScheduledDeploy
 from ..permissions import has_release_permission
 from .common import admin_context, get_release, is_popup, next_url, refused, require_post, succeeded
@@ -30,8 +31,10 @@ class ScheduleDeployForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, confirm: Sequence[guards.DeployGuard] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for guard in confirm:  # a guard refused: let the user confirm what it found
+            self.fields[guard.option] = forms.BooleanField(label=guard.checkbox_label, required=False)
         self.fields["at"].help_text = gettext(
             "Time zone %(zone)s. run_scheduled_deploys (cron, a systemd timer) deploys the release at "
             "its first run after this moment."
@@ -51,15 +54,24 @@ def schedule(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpR
         raise PermissionDenied(gettext("You do not have permission to deploy releases."))
     rollback = release.is_deployed
     back = next_url(request, reverse_release(release))
-    form = ScheduleDeployForm(request.POST or None)
+    deploy_guards = guards.guards_for(guards.DEPLOY)
+    confirm = [guard for guard in deploy_guards if guard.option in request.POST]
+    form = ScheduleDeployForm(request.POST or None, confirm=confirm)
     if request.method == "POST" and form.is_valid():
+        confirmations = guards.confirmations_from(form.cleaned_data, guards.DEPLOY)
         try:
             planned = services.schedule_deploy(
-                release, at=form.cleaned_data["at"], user=request.user, rollback=rollback
+                release, at=form.cleaned_data["at"], user=request.user, rollback=rollback, **confirmations
             )
         except ValidationError as error:
-            if not is_popup(request):
+            codes = {item.code for item in error.error_list}
+            refused_by = [guard for guard in deploy_guards if guard.code in codes]
+            if not refused_by and not is_popup(request):
                 return refused(request, error, back)
+            form = ScheduleDeployForm(
+                request.POST, confirm=[g for g in deploy_guards if g in refused_by or g in confirm]
+            )
+            form.is_valid()
             form.add_error(None, error)
         else:
             message = gettext(

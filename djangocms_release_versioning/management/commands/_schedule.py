@@ -57,8 +57,13 @@ def run_schedule_option(
     cancel: bool,
     rollback: bool,
     dry_run: bool,
+    confirmations: dict[str, bool],
 ) -> None:
-    """Schedule or cancel the deploy of ``version`` (``ValidationError`` propagates)."""
+    """Schedule or cancel the deploy of ``version`` (``ValidationError`` propagates).
+
+    ``confirmations`` (``{"allow_offline": True}`` …) are stored on the schedule: the deploy
+    guards they confirm do not refuse it when it runs.
+    """
     if at is not None and cancel:
         raise CommandError("Use either --at (schedule a deploy) or --cancel-schedule, not both.")
     if dry_run:
@@ -66,8 +71,10 @@ def run_schedule_option(
             "--dry-run cannot be combined with --at or --cancel-schedule; run the dry run on its own."
         )
     if cancel:
-        if rollback:
-            raise CommandError("--cancel-schedule takes no --rollback: it cancels whatever is scheduled.")
+        if rollback or any(confirmations.values()):
+            raise CommandError(
+                "--cancel-schedule takes no --rollback or --allow-… option: it cancels whatever is scheduled."
+            )
         schedule = services.cancel_scheduled_deploy(version, user=user)
         command.say(
             f"Cancelled the deploy of release {version} scheduled for {_local(schedule.at)}. "
@@ -75,10 +82,13 @@ def run_schedule_option(
             success=True,
         )
         return
-    schedule = services.schedule_deploy(version, at=parse_at(at), user=user, rollback=rollback)
+    confirmed = {option: True for option, given in confirmations.items() if given}
+    schedule = services.schedule_deploy(version, at=parse_at(at), user=user, rollback=rollback, **confirmed)
     kind = "rollback to" if rollback else "deploy of"
+    flags = "".join(f" --{option.replace('_', '-')}" for option in sorted(confirmed))
     command.say(
-        f"Scheduled the {kind} release {version} for {_local(schedule.at)}. It happens when "
+        f"Scheduled the {kind} release {version}{f' (confirmed:{flags})' if flags else ''} for "
+        f"{_local(schedule.at)}. It happens when "
         f"run_scheduled_deploys runs after that time (cron or a systemd timer, every minute). "
         f"Cancel it with deploy_release --release-version {version} --cancel-schedule.",
         success=True,

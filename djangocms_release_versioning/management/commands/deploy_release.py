@@ -70,6 +70,7 @@ class Command(ReleaseCommand):
                 cancel=options.get("cancel_schedule", False),
                 rollback=rollback,
                 dry_run=dry_run,
+                confirmations=guards.confirmations_from(options, guards.DEPLOY),
             )
         confirmations = {
             guard.option: bool(options.get(guard.option)) for guard in guards.guards_for("deploy")
