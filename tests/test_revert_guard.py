@@ -258,3 +258,24 @@ def test_scheduled_deploy_of_a_stale_release_fails_with_the_reason():
     assert (schedule.status, schedule.failure_code) == ("failed", "would_revert")
     assert "rebase_release --release-version v3" in schedule.failure_reason
     assert Release.objects.live() == site.v2
+
+
+def test_deploy_page_lists_the_reverts_with_a_checkbox(client):
+    from tests.test_toolbar_support import element, make_user, release_url
+
+    site = parallel_site()
+    services.lock_release(site.v3)
+    client.force_login(make_user("boss", superuser=True))
+    html = client.get(release_url("deploy", site.v3)).content.decode()
+    manifest = element(html, "rv-manifest")
+    assert manifest.count("reverts a live change") == 1
+    assert "Live changes this deploy would revert" in html and 'name="allow_revert"' in html
+    assert "changed live by v2" in html
+    response = client.post(release_url("deploy", site.v3), {"next": "/admin/"})
+    assert Release.objects.live() == site.v2, "deployed without the confirmation"
+    assert "would revert 1 change" in response.content.decode()
+    response = client.post(release_url("deploy", site.v3), {"next": "/admin/", "allow_revert": "on"})
+    assert response.status_code == 302
+    assert Release.objects.live() == refreshed(site.v3)
+    entry = AuditEntry.objects.get(action="deploy_release", release=site.v3)
+    assert list(entry.details["confirmed"]) == ["would_revert"]
