@@ -44,12 +44,6 @@ def _lock_pointer() -> LiveRelease:
     return LiveRelease.objects.select_for_update().get(pk=LIVE_POINTER_PK)
 
 
-def _read_pointer() -> LiveRelease:
-    """The live pointer as it is, without creating or locking it (dry runs write nothing)."""
-    pointer = LiveRelease.objects.filter(pk=LIVE_POINTER_PK).first()
-    return pointer if pointer is not None else LiveRelease(pk=LIVE_POINTER_PK)
-
-
 def _switch_pointer(pointer: LiveRelease, release: Release) -> None:
     pointer.release = release
     pointer.changed_at = timezone.now()
