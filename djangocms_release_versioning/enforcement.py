@@ -269,6 +269,22 @@ def check_deletion(collector: Any) -> frozenset[int]:
     return frozenset(checked)
 
 
+def check_deletable(obj: models.Model) -> None:
+    """Would deleting ``obj`` (with everything it cascades to) be refused? Writes nothing.
+
+    For confirmation pages: the admin refuses before it asks "Are you sure?".
+
+    :raises ValidationError: the delete would be refused (the refusal it would raise).
+    """
+    from django.db import router
+    from django.db.models.deletion import Collector
+
+    collector = Collector(using=router.db_for_write(type(obj), instance=obj), origin=obj)
+    collector.collect([obj])
+    if guards_deletion(collector):
+        check_deletion(collector)
+
+
 @contextmanager
 def checked_deletion(checked: frozenset[int]) -> Iterator[None]:
     """While the collector deletes, the receivers skip the instances checked already."""

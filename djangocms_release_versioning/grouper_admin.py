@@ -21,13 +21,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .admin_integration import RefusalAnswersMixin
 from .constants import INDICATOR_DESCRIPTIONS, INDICATOR_EMPTY
 from .views import ContentState, content_action_url, content_actions, content_state, content_states
 
 _STATE_ATTR = "_release_state"
 
 
-class ReleaseGrouperAdminMixin:
+class ReleaseGrouperAdminMixin(RefusalAnswersMixin):
     """Mixed in front of a ``GrouperModelAdmin`` whose content model is versioned."""
 
     class Media:

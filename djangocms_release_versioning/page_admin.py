@@ -28,7 +28,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import indicators
-from .admin_integration import ReleaseContentAdminMixin
+from .admin_integration import RefusalAnswersMixin, ReleaseContentAdminMixin
 from .constants import (
     INDICATOR_APPROVED,
     INDICATOR_DESCRIPTIONS,
@@ -374,8 +374,31 @@ class PageContentAdminMixin(ReleaseContentAdminMixin):
         )
 
 
-class PageAdminMixin:
-    """Mixed in front of django CMS' PageAdmin: deleting a page respects releases."""
+class PageAdminMixin(RefusalAnswersMixin):
+    """Mixed in front of django CMS' PageAdmin: deleting a page respects releases, and the
+    page endpoints answer refusals with a message or a 400/403, never a 500."""
+
+    def refusal_url(self, request: HttpRequest) -> str:
+        return reverse("admin:cms_pagecontent_changelist")
+
+    def edit_title_fields(self, request: HttpRequest, page_id: str, language: str) -> HttpResponse:
+        """The inline title edit (``edit-field``) refuses content that cannot be edited in
+        place with the page content admin's 403 (the reason, escaped)."""
+        if request.method == "POST" and not request.POST.get("_cancel"):
+            page = self.get_object(request, page_id)
+            content = page.get_admin_content(language) if page is not None else None
+            content_admin = self.admin_site._registry.get(PageContent)
+            refusal = (
+                content_admin._not_editable(request, str(content.pk))
+                if content is not None and isinstance(content_admin, PageContentAdminMixin)
+                else None
+            )
+            if refusal is not None:
+                return refusal
+        try:
+            return super().edit_title_fields(request, page_id, language)
+        except ValidationError as error:
+            return escaped_response(" ".join(error.messages), status=403)
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from djangocms_release_versioning import services
-from djangocms_release_versioning.admin_integration import replace_grouper_admins
+from djangocms_release_versioning.admin_integration import RefusalAnswersMixin, replace_grouper_admins
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.grouper_admin import ReleaseGrouperAdminMixin
 from djangocms_release_versioning.models import Release
@@ -102,11 +102,14 @@ def test_replacing_grouper_admins_is_idempotent_and_keeps_the_admin_class():
     assert type(site._registry[Article]) is wrapped
 
 
-def test_admins_that_are_not_grouper_admins_are_left_alone():
+def test_admins_that_are_not_grouper_admins_only_get_refusal_answers():
     site = admin.AdminSite(name="plain")
     site.register(Article, admin.ModelAdmin)
     replace_grouper_admins(site)
-    assert type(site._registry[Article]) is admin.ModelAdmin
+    model_admin = site._registry[Article]
+    assert isinstance(model_admin, RefusalAnswersMixin)  # a refused delete is no 500
+    assert not isinstance(model_admin, ReleaseGrouperAdminMixin)
+    assert type(model_admin).__bases__ == (RefusalAnswersMixin, admin.ModelAdmin)
 
 
 # -- the changelist -------------------------------------------------------------------
