@@ -187,3 +187,14 @@ def test_demo_uses_a_cache_its_command_line_deploys_reach(tmp_path, monkeypatch)
     demo = _demo_settings(tmp_path, monkeypatch)
     assert demo.CACHES["default"]["BACKEND"] not in PER_PROCESS_CACHES
     assert demo.CACHES["default"]["BACKEND"] != "django.core.cache.backends.dummy.DummyCache"
+
+
+def test_the_admin_shows_a_message_not_a_500(v2, client):
+    from tests.test_toolbar_support import make_user, messages_of, release_url
+
+    client.force_login(make_user("boss", superuser=True))
+    with write_lock_held_elsewhere():
+        response = client.post(release_url("deploy", v2), {"next": "/admin/"})
+    assert response.status_code == 302
+    assert any("try again in a moment" in message for message in messages_of(response))
+    assert Release.objects.live().version == "v1"

@@ -671,3 +671,15 @@ def test_verify_release_still_names_a_plugin_written_behind_the_lock(live_blog):
     problems = services.verify_release("v1")
     assert len(problems) == 1
     assert "djangocms_stories.PostContent" in problems[0]
+
+
+def test_feed_cache_keys_follow_the_live_deployment(live_blog):
+    """The instant-articles feed caches each post's rendering under ``get_cache_key()``:
+    an entry made while v1 was live is not read once v2 is (DESIGN §9.1, invariant 8)."""
+    post = Post.objects.get(pk=live_blog["hello"].post_id)
+    before = post.get_cache_key("en", "feed")
+    assert before.startswith("djangocms-stories:feed:en:")
+    ship("v2")
+    after = post.get_cache_key("en", "feed")
+    assert after != before
+    assert after.split(":rv")[0] == before.split(":rv")[0]
