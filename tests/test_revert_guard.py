@@ -171,6 +171,11 @@ def test_dry_run_lists_what_would_revert():
 def test_command_refuses_and_allow_revert_deploys(capsys):
     site = parallel_site()
     services.lock_release(site.v3)
+    with pytest.raises(CommandError, match="add --allow-revert"):
+        call_command("deploy_release", "--release-version", "v3", "--dry-run")
+    dry_run = capsys.readouterr().out
+    assert 'changed  testapp.ArticleContent "About (en)" (en)  [reverts a live change]' in dry_run
+    assert "Live changes this deploy would revert (would_revert, refused without --allow-revert)" in dry_run
     with pytest.raises(CommandError, match="would revert 1 change"):
         call_command("deploy_release", "--release-version", "v3")
     assert Release.objects.live() == site.v2

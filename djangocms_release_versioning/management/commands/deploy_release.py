@@ -120,10 +120,12 @@ class Command(ReleaseCommand):
             f"{len(manifest)} grouping(s):"
         )
         self._report_counts(manifest)
+        reverting = _reverting(manifest)
         for row in manifest.rows:
             where = f" {row.url}" if row.url else ""
             language = f" ({row.language})" if row.language else ""
-            self.say(f'  {row.kind:8} {row.model} "{row.name}"{language}{where}')
+            mark = "  [reverts a live change]" if (row.model, row.grouping) in reverting else ""
+            self.say(f'  {row.kind:8} {row.model} "{row.name}"{language}{where}{mark}')
         for finding in manifest.findings:
             state = "confirmed" if finding.confirmed else f"refused without {finding.guard.cli_flag}"
             self.say(f"{finding.guard.title} ({finding.code}, {state}):")
@@ -193,6 +195,18 @@ def _report(manifest: DeployManifest, rollback: bool) -> dict[str, Any]:
 def _errors(error: ValidationError) -> dict[str, Any]:
     items = error.error_list if hasattr(error, "error_list") else [error]
     return {"errors": [{"code": item.code or "", "message": " ".join(item.messages)} for item in items]}
+
+
+def _reverting(manifest: DeployManifest) -> set[tuple[str, str]]:
+    """``{(model label, grouping)}`` the ``would_revert`` guard found (marked in the dry run)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return {
+        (ContentType.objects.get_for_id(row.content_type_id).model_class()._meta.label, row.grouping_key)
+        for finding in manifest.findings
+        if finding.code == "would_revert"
+        for row in finding.rows
+    }
 
 
 def _live_name(manifest: DeployManifest) -> str:
