@@ -23,10 +23,10 @@ Releases form a tree through ``based_on`` (a release is branched from a locked o
 For every grouping the live line changed, ``R``'s own row decides:
 
 * ``R`` has the live row already → nothing to do;
-* ``R`` still has the fork point's row → :data:`BEHIND`: a rebase takes the live row, and
+* ``R`` still has the fork point's row → ``BEHIND``: a rebase takes the live row, and
   deploying ``R`` as it is would revert the grouping (``would_revert`` when what visitors
   see differs);
-* ``R`` has a row of its own → :data:`CONFLICT`: both sides changed it; a rebase keeps ``R``'s
+* ``R`` has a row of its own → ``CONFLICT``: both sides changed it; a rebase keeps ``R``'s
   row and lists it.
 
 Used by the ``would_revert`` deploy guard (:mod:`.guards`), :func:`.services.rebase_release`

@@ -6,9 +6,9 @@ Release arguments accept a :class:`~.models.Release` or its version string.
 Errors: :class:`~django.core.exceptions.ValidationError` for workflow and lock violations,
 :class:`~django.core.exceptions.PermissionDenied` for missing permissions.
 
-The functions live in one module per job (:mod:`.releases`, :mod:`.deploy`, :mod:`.content`,
-:mod:`.hotfix`, :mod:`.verify`, :mod:`.schedules`, :mod:`.pruning`, :mod:`.rebase`,
-:mod:`.imports`, :mod:`.adopt`); every public name is importable as ``services.<name>``.
+The functions live in one module per job (``releases``, ``deploy``, ``content``, ``hotfix``,
+``verify``, ``schedules``, ``pruning``, ``rebase``, ``imports``, ``adopt``); every public name
+is importable as ``services.<name>``.
 """
 
 from .adopt import AdoptionReport, adopt_existing_content, count_unversioned

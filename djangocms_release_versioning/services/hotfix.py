@@ -195,9 +195,9 @@ def publish_now(content: models.Model, *, user: AbstractBaseUser | None) -> Depl
     and named by ``FIRST_HOTFIX_VERSION``. Names: see ``HOTFIX_VERSION_FORMAT``.
 
     Other open releases are left as they are: they show as behind live and their deploy is
-    refused (``would_revert``) until they are rebased (:func:`.rebase.rebase_release`) —
-    changing them silently would surprise their reviewers and lock every open release
-    inside this transaction.
+    refused (``would_revert``) until they are rebased
+    (:func:`~djangocms_release_versioning.services.rebase_release`) — changing them silently
+    would surprise their reviewers and lock every open release inside this transaction.
 
     :raises ValidationError: the content is not versioned.
     :raises PermissionDenied: ``user`` may not deploy or change the content.
