@@ -326,3 +326,13 @@ def test_toolbar_release_menu_offers_rebase_when_behind(client, boss):
         client.get(page.get_absolute_url("en") + "?toolbar_on").content.decode(), "cms-release-menu"
     )
     assert release_url("rebase", v2) not in menu
+
+
+def test_locked_release_that_is_behind_says_so_without_a_rebase(client, boss):
+    site = parallel_site()
+    services.lock_release(site.v3)
+    client.force_login(boss)
+    html = client.get(release_url("change", site.v3)).content.decode()
+    assert "deploying it would revert them; branch a new release instead" in element(html, "rv-behind")
+    button = element(html, "rv-button-rebase")
+    assert "disabled" in button and "A locked release cannot be rebased" in button

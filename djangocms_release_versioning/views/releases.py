@@ -353,12 +353,17 @@ def release_actions(
         actions.append(ReleaseAction(name, label, url, method, not reason, reason, question))
 
     open_reason = _release_block_reason(release)
-    if behind and not release.is_locked:
+    if behind:
+        rebase_reason = open_reason
+        if release.is_locked:
+            rebase_reason = gettext(
+                "A locked release cannot be rebased: branch a new release from the live one."
+            )
         add(
             "rebase",
-            behind_message(behind),
+            behind_message(behind, locked=release.is_locked),
             "rebase",
-            open_reason,
+            rebase_reason,
             question=gettext(
                 "Rebase release %(release)s onto the live release %(live)s? Content the live "
                 "release changed and this release did not is taken from it; conflicts keep "
