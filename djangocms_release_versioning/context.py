@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -140,7 +141,7 @@ class LiveSnapshot:
     generation: int = 0
     changed_at: datetime | None = None
 
-    @property
+    @cached_property
     def cache_token(self) -> str:
         """A short key part naming this deployment: ``"<generation>-<release>-<time>"``."""
         stamp = int(self.changed_at.timestamp() * 1_000_000) if self.changed_at is not None else 0

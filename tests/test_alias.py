@@ -518,3 +518,12 @@ def test_a_dry_run_leaves_the_page_cache_alone(
         services.deploy_release("v2", dry_run=True)
     assert callbacks == []
     assert b"Footer one" in client.get(url).content
+
+
+def test_a_page_cache_hit_costs_one_query_the_live_snapshot(
+    client, editor, page_cache, django_assert_num_queries
+):
+    """The cache key needs the live deployment, and only the database knows it for sure."""
+    url = _cached_live_page_with_new_footer_approved(client, editor)
+    with django_assert_num_queries(1):
+        assert b"Footer one" in client.get(url).content
