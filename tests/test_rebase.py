@@ -336,3 +336,12 @@ def test_locked_release_that_is_behind_says_so_without_a_rebase(client, boss):
     assert "deploying it would revert them; branch a new release instead" in element(html, "rv-behind")
     button = element(html, "rv-button-rebase")
     assert "disabled" in button and "A locked release cannot be rebased" in button
+
+
+def test_behind_counts_cost_nothing_for_releases_branched_from_live(django_assert_num_queries):
+    site = parallel_site()
+    v4 = services.create_release("v4", based_on=site.v2)
+    with django_assert_num_queries(0):
+        assert behind_counts([v4, site.v2, site.v1], site.v2.pk) == {v4.pk: 0, site.v2.pk: 0, site.v1.pk: 0}
+    with django_assert_num_queries(3):  # the release tree, the live line's changed rows, the rows compared
+        assert behind_counts([v4, site.v3], site.v2.pk) == {v4.pk: 0, site.v3.pk: 1}
