@@ -438,7 +438,8 @@ REFUSED_BRANCHES: dict[str, tuple[Callable[[], Any], str]] = {
     "base not locked": (lambda: services.create_release("v2", based_on="v3"), "base_not_locked"),
     "unknown base": (lambda: services.create_release("v2", based_on="v404"), "unknown_release"),
     "version taken": (lambda: services.create_release("v1", based_on="v1"), "version_taken"),
-    "empty version": (lambda: services.create_release("  ", based_on="v1"), "version_required"),
+    "empty version": (lambda: services.create_release("", based_on="v1"), "version_required"),
+    "blank version": (lambda: services.create_release("  ", based_on="v1"), "version_invalid_character"),
     "version too long": (lambda: services.create_release("v" * 101, based_on="v1"), "version_too_long"),
 }
 
