@@ -98,6 +98,11 @@ def test_with_a_live_release_adoption_branches_from_it_and_open_releases_follow(
             "kept, edited",
             "late",
         }
+    # Deploying the open release later keeps the adopted content live (nothing to revert).
+    services.approve_release(working)
+    services.lock_release(working)
+    services.deploy_release(working)
+    assert public_titles() == {"kept, edited", "late"}
 
 
 def test_named_release_and_a_refused_name():
@@ -258,3 +263,18 @@ def test_adopted_posts_keep_their_publication_dates():
     post.refresh_from_db()
     assert post.date_published is None and post.date_published_end is None
     assert PostContent.objects.get().get_absolute_url("en") == url
+
+
+def test_an_open_first_release_follows_and_deploys_with_the_adopted_content():
+    """Editors started v1 before anyone adopted: the adopted content is live at once, and in v1."""
+    first = services.create_release("v1")
+    with use_release(first):
+        ArticleContentFactory(title="new page")
+    old_content("old page")
+    report = services.adopt_existing_content()
+    assert report.release == "v1-adopted" and report.followed == ["v1"]
+    assert public_titles() == {"old page"}
+    services.approve_release(first)
+    services.lock_release(first)
+    services.deploy_release(first)
+    assert public_titles() == {"old page", "new page"}
