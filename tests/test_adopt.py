@@ -278,3 +278,21 @@ def test_an_open_first_release_follows_and_deploys_with_the_adopted_content():
     services.lock_release(first)
     services.deploy_release(first)
     assert public_titles() == {"old page", "new page"}
+
+
+def test_a_djangocms_versioning_site_is_not_adopted():
+    """Its rows are drafts, published and archived versions: import_djangocms_versioning moves it."""
+    from tests.test_import_djangocms_versioning import _create_table, _drop_table
+
+    old_content("a")
+    _create_table()
+    try:
+        with pytest.raises(ValidationError) as caught:
+            services.adopt_existing_content()
+        assert caught.value.code == "djangocms_versioning_site"
+        assert "import_djangocms_versioning" in caught.value.messages[0]
+        out = io.StringIO()
+        assert adopt_on_migrate(using="default", stdout=out) is None
+        assert out.getvalue() == "" and not Release.objects.exists()
+    finally:
+        _drop_table()
