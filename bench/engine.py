@@ -2,7 +2,7 @@
 
 Run on demand, never as a test (see bench/README.md)::
 
-    python bench/engine.py [--db sqlite|postgres] [--sizes 1000,10000]
+    python bench/engine.py [--db sqlite|postgres|mariadb] [--sizes 1000,10000]
 
 Per size N it builds a locked, approved release of N groupings (half SnippetContent, half
 ArticleContent) with ``bulk_create`` and measures, in the same run:
@@ -19,8 +19,8 @@ ArticleContent) with ``bulk_create`` and measures, in the same run:
   ``rebase_release`` taking those k groupings.
 
 Once per run: ``approve_release`` of 50,000 draft rows. The database is a file SQLite DB in
-a temporary directory or the PostgreSQL database ``release_versioning_bench``; both are
-created for the run and removed afterwards.
+a temporary directory or the PostgreSQL / MariaDB database ``release_versioning_bench``; each
+is created for the run and removed afterwards.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ class Sample:
     seconds: float
     statements: list[str]
     result: Any = None
+    #: Rows the storage engine read (MariaDB's ``Handler_read_*`` counters), else None.
+    rows_read: int | None = None
 
     @property
     def queries(self) -> int:
@@ -89,11 +91,26 @@ def measure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Sample:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    before = handler_reads()
     with CaptureQueriesContext(connection) as captured:
         start = time.perf_counter()
         result = fn(*args, **kwargs)
         elapsed = time.perf_counter() - start
-    return Sample(elapsed, [q["sql"] for q in captured.captured_queries], result)
+    after = handler_reads()
+    rows_read = None if before is None else after - before
+    return Sample(elapsed, [q["sql"] for q in captured.captured_queries], result, rows_read)
+
+
+def handler_reads() -> int | None:
+    """MariaDB/MySQL: rows read by this session so far (sum of ``Handler_read_*``), a count
+    that, unlike time, does not depend on the machine's load. None on other databases."""
+    from django.db import connection
+
+    if connection.vendor != "mysql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
+        return sum(int(value) for _, value in cursor.fetchall())
 
 
 def median_sample(samples: list[Sample]) -> Sample:
@@ -144,6 +161,15 @@ def version_storage() -> tuple[dict[str, int], str]:
                 [table, table, table],
             )
             return dict(cursor.fetchall()), "pg_total_relation_size = pg_table_size + indexes"
+        if connection.vendor == "mysql":
+            cursor.execute(f"ANALYZE TABLE {connection.ops.quote_name(table)}")
+            cursor.fetchall()
+            cursor.execute(
+                "SELECT index_name, stat_value * @@innodb_page_size FROM mysql.innodb_index_stats "
+                "WHERE database_name = DATABASE() AND table_name = %s AND stat_name = 'size'",
+                [table],
+            )
+            return dict(cursor.fetchall()), "InnoDB pages per index (clustered PRIMARY = table)"
         try:
             cursor.execute(
                 "SELECT name, SUM(pgsize) FROM dbstat "
@@ -167,11 +193,16 @@ def analyze() -> None:
     """Bring the database to a steady state after bulk loads, as autovacuum would on a site.
 
     PostgreSQL: ``VACUUM ANALYZE`` (statistics, visibility map, no pending autovacuum work
-    racing the next measurement); SQLite: ``ANALYZE``.
+    racing the next measurement); MariaDB: ``ANALYZE TABLE`` of every table; SQLite: ``ANALYZE``.
     """
     from django.db import connection
 
     with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            tables = ", ".join(connection.ops.quote_name(t) for t in connection.introspection.table_names())
+            cursor.execute(f"ANALYZE TABLE {tables}")
+            cursor.fetchall()
+            return
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
@@ -674,6 +705,21 @@ def _pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
+def _mysql_admin(sql: str) -> None:
+    import MySQLdb
+
+    conn = MySQLdb.connect(
+        user=os.environ.get("MYSQL_USER", "root"),
+        password=os.environ.get("MYSQL_PASSWORD", ""),
+        host=os.environ.get("MYSQL_HOST", "127.0.0.1"),
+        port=int(os.environ.get("MYSQL_PORT", "3306")),
+    )
+    try:
+        conn.cursor().execute(sql)
+    finally:
+        conn.close()
+
+
 @contextlib.contextmanager
 def bench_database(backend: str, keep: bool) -> Iterator[str]:
     """Create the benchmark database, set up Django on it, migrate; remove it afterwards."""
@@ -684,6 +730,10 @@ def bench_database(backend: str, keep: bool) -> Iterator[str]:
         os.environ["BENCH_POSTGRES_DB"] = PG_DATABASE
         _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
+    elif backend == "mariadb":
+        os.environ["BENCH_MYSQL_DB"] = PG_DATABASE
+        _mysql_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+        _mysql_admin(f"CREATE DATABASE {PG_DATABASE} CHARACTER SET utf8mb4")
     else:
         tmpdir = tempfile.mkdtemp(prefix="release-versioning-bench-")
         os.environ["BENCH_SQLITE_PATH"] = os.path.join(tmpdir, "bench.sqlite3")
@@ -698,6 +748,8 @@ def bench_database(backend: str, keep: bool) -> Iterator[str]:
             print(f"\n(kept the database: {tmpdir or PG_DATABASE})")
         elif backend == "postgres":
             _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        elif backend == "mariadb":
+            _mysql_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
         elif tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
 
@@ -720,6 +772,10 @@ def _backend_label(backend: str) -> str:
         if backend == "postgres":
             cursor.execute("SHOW server_version")
             return f"PostgreSQL {cursor.fetchone()[0]} (database {PG_DATABASE})"
+        if backend == "mariadb":
+            cursor.execute("SELECT VERSION(), @@innodb_buffer_pool_size")
+            version, pool = cursor.fetchone()
+            return f"MariaDB {version} (database {PG_DATABASE}, innodb_buffer_pool_size={pool // 2**20} MiB)"
         cursor.execute("SELECT sqlite_version()")
         version = cursor.fetchone()[0]
         cursor.execute("PRAGMA journal_mode")
@@ -734,7 +790,7 @@ def _backend_label(backend: str) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "mariadb"), default="sqlite")
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated numbers of groupings")
     parser.add_argument("--changed", default="10,100,1000", help="k values for the deploy benchmark")
     parser.add_argument("--approve-rows", type=int, default=50_000)
@@ -838,7 +894,9 @@ def scaling_bars(results: list[SizeResult]) -> list[Bar]:
         for deploy in result.deploys[1:]:
             by_k.setdefault(deploy.changed, []).append((result.size, deploy))
     for k, runs in sorted(by_k.items()):
-        figures = " / ".join(f"{ms(d.deploy.seconds)} ({d.deploy.queries} st)" for _, d in runs)
+        figures = " / ".join(
+            f"{ms(d.deploy.seconds)} ({d.deploy.queries} st{_rows(d.deploy)})" for _, d in runs
+        )
         sizes = " / ".join(f"{size:,}" for size, _ in runs)
         bars.append(Bar(f"deploy k={k:,} at N = {sizes}", figures, "(should follow k, not N)"))
     by_k_rebase: dict[int, list[tuple[int, RebaseResult]]] = {}
@@ -856,6 +914,10 @@ def scaling_bars(results: list[SizeResult]) -> list[Bar]:
         Bar("pointer switch at N = " + " / ".join(f"{r.size:,}" for r in results), switches, "(O(1))")
     )
     return bars
+
+
+def _rows(sample: Sample) -> str:
+    return "" if sample.rows_read is None else f", {sample.rows_read:,} rows read"
 
 
 def approve_bar(approve: ApproveResult) -> Bar:
