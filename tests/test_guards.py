@@ -459,3 +459,25 @@ def test_dry_run_rows_show_the_urls_after_the_deploy(pages_site, admin_user):
     from cms.models import PageUrl
 
     assert PageUrl.objects.get(page=pages_site["shop"], language="en").path == "shop"
+
+
+def test_a_hook_whose_query_fails_is_refused_cleanly():
+    """A database error in a hook (on PostgreSQL it aborts the transaction) still gives a
+    ``hook_failed`` refusal naming the object by its ids, and the caller's transaction works."""
+    from django.db import DatabaseError
+
+    def failing_query(version):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_in_this_database")
+
+    _v1, v2, _contents = branch_with("approved")
+    services.lock_release(v2)
+    HOOK_FAILURES["publish"] = failing_query
+    with transaction.atomic():
+        with pytest.raises(ValidationError) as error:
+            services.deploy_release(v2)
+        assert error.value.code == "hook_failed"
+        assert isinstance(error.value.__cause__, DatabaseError)
+        assert "no_such_table_in_this_database" in error.value.messages[0]
+        assert "pk " in error.value.messages[0]
+        assert Release.objects.live().version == "v1"  # the transaction is still usable

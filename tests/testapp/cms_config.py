@@ -28,14 +28,18 @@ class TestAppCMSConfig(CMSAppConfig):
 #: (hook name, version pk) for every hook call; tests clear and inspect it.
 HOOK_CALLS = []
 
-#: hook name -> exception the hook raises (after logging the call); tests set and clear it.
+#: hook name -> exception the hook raises after logging the call, or a function it calls
+#: with the Version (e.g. one running a failing query); tests set and clear it.
 HOOK_FAILURES = {}
 
 
 def _log(name):
     def hook(version):
         HOOK_CALLS.append((name, version.pk))
-        if name in HOOK_FAILURES:
-            raise HOOK_FAILURES[name]
+        failure = HOOK_FAILURES.get(name)
+        if isinstance(failure, BaseException):
+            raise failure
+        if failure is not None:
+            failure(version)
 
     return hook
