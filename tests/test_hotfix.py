@@ -101,6 +101,24 @@ def test_hotfix_releases_are_marked_in_the_audit_trail():
     assert not AuditEntry.objects.filter(release=v1, details__has_key=HOTFIX_MARKER).exists()
 
 
+def test_hotfixes_made_before_the_audit_marker_continue_their_series():
+    """A site upgraded with v1-hotfix-1 live: the release has only the description Publish
+    now gave it, and its next hotfix is still v1-hotfix-2."""
+    _v1, (content,) = live_release({})
+    legacy = publish(content)
+    AuditEntry.objects.filter(release=legacy).update(details={})  # written before the marker
+    assert legacy.description.startswith("Hotfix of v1: ")
+    assert publish(content).version == "v1-hotfix-2"
+
+
+def test_a_release_described_otherwise_starts_its_own_series():
+    _v1, (content,) = live_release({})
+    legacy = publish(content)
+    AuditEntry.objects.filter(release=legacy).update(details={})
+    Release.objects.filter(pk=legacy.pk).update(description="Spring sale")
+    assert publish(content).version == "v1-hotfix-1-hotfix-1"
+
+
 def test_a_format_without_a_number_is_a_configuration_error(settings):
     settings.DJANGOCMS_RELEASE_VERSIONING_HOTFIX_VERSION_FORMAT = "{live}-hotfix"
     _v1, (content,) = live_release({})

@@ -53,14 +53,28 @@ def _made_as_hotfix() -> Exists:
     return Exists(AuditEntry.objects.filter(release=OuterRef("pk"), details__has_key=HOTFIX_MARKER))
 
 
+def _described_as_hotfix(description: str, base_version: str | None) -> bool:
+    """True if ``description`` is the one Publish now gave its releases before their creation
+    was marked in the audit trail (``Hotfix of <base>: …``, in English or the active language)."""
+    if base_version is None:
+        return False
+    prefixes = {
+        template.split("%(object)s")[0] % {"release": base_version}
+        for template in ("Hotfix of %(release)s: %(object)s", gettext("Hotfix of %(release)s: %(object)s"))
+        if "%(object)s" in template
+    }
+    return any(description.startswith(prefix) for prefix in prefixes)
+
+
 def _hotfix_version(live: Release | None) -> str:
     """The name of the next hotfix release, found with one query.
 
     A hotfix of a release that was itself made as a hotfix continues that release's series
     (live ``v1-hotfix-1`` → ``v1-hotfix-2``); any other live release starts a series of its
     own, even if its name happens to fit the format (``{live}.{n}``: live ``v1.2`` →
-    ``v1.2.1``, not ``v1.3``). The first free number is taken; names are compared ignoring
-    case. With nothing live the name is ``FIRST_HOTFIX_VERSION`` (or, if that is taken, the
+    ``v1.2.1``, not ``v1.3``); hotfixes made before their creation was marked are recognised
+    by the description Publish now gave them. The first free number is taken; names are
+    compared ignoring case. With nothing live the name is ``FIRST_HOTFIX_VERSION`` (or, if that is taken, the
     first free name of its series).
 
     :raises ImproperlyConfigured: ``HOTFIX_VERSION_FORMAT`` has no ``{n}``.
@@ -79,14 +93,14 @@ def _hotfix_version(live: Release | None) -> str:
     rows = (
         Release.objects.annotate(lower_version=Lower("version"), made_as_hotfix=_made_as_hotfix())
         .filter(wanted)
-        .values_list("pk", "lower_version", "made_as_hotfix")
+        .values_list("pk", "lower_version", "made_as_hotfix", "description", "based_on__version")
     )
     taken = set()
     live_is_hotfix = False
-    for pk, lower_version, made_as_hotfix in rows:
+    for pk, lower_version, made_as_hotfix, description, base_version in rows:
         taken.add(lower_version)
         if live is not None and pk == live.pk:
-            live_is_hotfix = made_as_hotfix
+            live_is_hotfix = made_as_hotfix or _described_as_hotfix(description, base_version)
     if live is None and first.lower() not in taken:
         return first
     base = match.group("live") if match and live_is_hotfix else own
