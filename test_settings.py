@@ -18,7 +18,7 @@ ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 _BACKENDS = ("sqlite", "postgres", "mariadb", "mysql")
-_backend = os.environ.get("DATABASE", "sqlite")
+_backend = os.environ.get("DATABASE") or "sqlite"
 if _backend not in _BACKENDS:
     raise ImproperlyConfigured(f"DATABASE={_backend!r} is not supported: use one of {', '.join(_BACKENDS)}.")
 if _backend == "postgres":
