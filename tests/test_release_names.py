@@ -8,6 +8,8 @@ Migration 0004 reports existing names that break the rule and renames case-insen
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
@@ -20,6 +22,7 @@ from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.models import Release
 from djangocms_release_versioning.validators import quote_name, validate_release_version
 from tests.helpers import live_release
+from tests.test_concurrency import TIMEOUT, needs_row_locks, start, waits_for_lock
 from tests.test_toolbar_support import make_user
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +294,31 @@ def test_system_check_refuses_settings_that_make_bad_names(settings):
     settings.DJANGOCMS_RELEASE_VERSIONING_HOTFIX_VERSION_FORMAT = "{live} hotfix {n}"
     settings.DJANGOCMS_RELEASE_VERSIONING_INITIAL_RELEASE_VERSION = "first release"
     assert ids().count("djangocms_release_versioning.E003") == 2
+
+
+# -- a race the check cannot see ---------------------------------------------------------------
+
+
+@pytest.mark.row_locks
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_a_concurrent_case_insensitive_duplicate_is_refused_with_the_code():
+    """The other name is not committed yet when the check runs: the constraint refuses the insert."""
+    inserted, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with transaction.atomic():
+            Release.objects.create(version="V1")
+            inserted.set()
+            assert release.wait(TIMEOUT)
+
+    holder = start(first, "holder")
+    assert inserted.wait(TIMEOUT)
+    racer = start(lambda: services.create_release("v1"), "racer")
+    assert waits_for_lock(racer)  # its check saw nothing; its INSERT waits for the index entry
+    release.set()
+    holder.finish()
+    racer.finish()
+    assert isinstance(racer.error, ValidationError) and racer.error.code == "version_taken"
+    assert '"V1" exists already' in racer.error.messages[0]
+    assert list(Release.objects.values_list("version", flat=True)) == ["V1"]
