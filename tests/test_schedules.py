@@ -488,3 +488,9 @@ def test_deploy_release_at_passes_the_confirmations(clock):
     assert ScheduledDeploy.objects.get().confirmations == {"allow_offline": True}
     with pytest.raises(CommandError, match="--cancel-schedule takes no"):
         command("deploy_release", "--release-version", "v2", "--cancel-schedule", "--allow-offline")
+
+
+def test_an_idle_run_costs_one_query(clock, django_assert_num_queries):
+    services.schedule_deploy(locked("v1"), at=NOW + timedelta(hours=1))
+    with django_assert_num_queries(1):
+        assert services.run_scheduled_deploys() == []
