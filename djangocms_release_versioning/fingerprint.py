@@ -1,8 +1,10 @@
 """Digests of everything a release contains: content fields, plugins and extensions.
 
-``lock_release`` stores one digest per Version and one for the release; ``verify_release``
-recomputes them and names every Version whose content changed behind the locks' back
-(QuerySet ``update()`` or raw SQL, which no model code can intercept).
+``lock_release`` stores one digest per changed Version (an inherited Version's digest is the
+base release's, see :func:`recorded_fingerprints`) and one for the release, chained to the
+base's (:func:`release_fingerprint`); ``verify_release`` recomputes every Version's digest
+and names every Version whose content changed behind the locks' back (QuerySet
+``update()`` or raw SQL, which no model code can intercept).
 """
 
 from __future__ import annotations
@@ -119,6 +121,89 @@ def version_digests(
     return digests
 
 
-def release_digest(digests: dict[int, str]) -> str:
-    """One digest for the whole release, from its per-Version digests."""
-    return _digest(sorted(digests.items()))
+def changed_rows(release: Release) -> list[Version]:
+    """The Versions of ``release`` that differ from its base (all of them without a base).
+
+    Read through the partial index of changed rows: the cost follows the number of
+    changes, not the size of the release. Call after ``_reconcile_inherited``.
+    """
+    from .models import Version
+
+    return list(Version.objects.filter(release=release, inherited=False).order_by("pk"))
+
+
+def release_fingerprint(release: Release, digests: dict[int, str] | None = None) -> str:
+    """The fingerprint ``lock_release`` records for the whole release.
+
+    It chains the base release's fingerprint with the digests of the rows that changed
+    since the base (and the groupings removed from it), so it identifies the release's
+    content while costing only the changes. ``digests`` are the changed rows' digests when
+    the caller computed them already.
+    """
+    from .models import Release
+
+    changed = changed_rows(release)
+    if digests is None:
+        digests = version_digests(release, changed)
+    base = Release.objects.filter(pk=release.based_on_id).values_list("fingerprint", flat=True).first()
+    return _digest(
+        {
+            "base": base or "",
+            "changed": sorted((v.content_type_id, v.grouping_key, digests[v.pk]) for v in changed),
+            "removed": _removed_groupings(release) if release.has_removals else [],
+        }
+    )
+
+
+def _removed_groupings(release: Release) -> list[tuple[int, str]]:
+    from .models import Version
+
+    mine = Version.objects.filter(release=release).values_list("content_type_id", "grouping_key")
+    base = Version.objects.filter(release_id=release.based_on_id).values_list(
+        "content_type_id", "grouping_key"
+    )
+    return sorted(set(base) - set(mine))
+
+
+def recorded_fingerprints(release: Release, versions: list[Version]) -> dict[int, str]:
+    """``{version pk: the digest recorded when it was locked}``.
+
+    A changed row records its own digest. An inherited row records none: it holds exactly
+    what the same grouping holds in the base release, whose recorded digest is its own
+    (followed up the chain of bases). This is what lets ``lock_release`` digest only the
+    changed rows.
+    """
+    from .models import Release, Version
+
+    result = {version.pk: version.fingerprint for version in versions}
+    pending = {
+        (version.content_type_id, version.grouping_key): version.pk
+        for version in versions
+        if version.inherited and not version.fingerprint
+    }
+    base_id, seen = release.based_on_id, set()
+    while pending and base_id is not None and base_id not in seen:
+        seen.add(base_id)
+        found: dict[tuple[int, str], tuple[str, bool]] = {}
+        by_type: dict[int, list[str]] = defaultdict(list)
+        for content_type_id, key in pending:
+            by_type[content_type_id].append(key)
+        for content_type_id, keys in by_type.items():
+            for start in range(0, len(keys), 500):
+                rows = Version.objects.filter(
+                    release_id=base_id,
+                    content_type_id=content_type_id,
+                    grouping_key__in=keys[start : start + 500],
+                ).values_list("grouping_key", "fingerprint", "inherited")
+                for key, fingerprint, inherited in rows:
+                    found[(content_type_id, key)] = (fingerprint, inherited)
+        still: dict[tuple[int, str], int] = {}
+        for grouping, pk in pending.items():
+            fingerprint, inherited = found.get(grouping, ("", False))
+            if fingerprint:
+                result[pk] = fingerprint
+            elif inherited:
+                still[grouping] = pk
+        pending = still
+        base_id = Release.objects.filter(pk=base_id).values_list("based_on_id", flat=True).first()
+    return result

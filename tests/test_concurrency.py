@@ -32,7 +32,7 @@ from django.db.models.signals import pre_save
 from djangocms_release_versioning import registry, services
 from djangocms_release_versioning.constants import APPROVED, DRAFT
 from djangocms_release_versioning.context import use_release
-from djangocms_release_versioning.fingerprint import release_digest, version_digests
+from djangocms_release_versioning.fingerprint import release_fingerprint
 from djangocms_release_versioning.models import Deployment, LiveRelease, Release, Version
 from djangocms_release_versioning.services import content as content_service
 from djangocms_release_versioning.signals import release_deployed
@@ -398,7 +398,7 @@ def _atomically(edit: Callable[[], None]) -> None:
 def test_edit_before_lock_is_in_the_fingerprint(edit: str, open_release: OpenRelease) -> None:
     """The edit's transaction is open when lock_release starts: the lock waits for it."""
     site = open_release
-    before = release_digest(version_digests(site.release))
+    before = release_fingerprint(site.release)
     edited, proceed = threading.Event(), threading.Event()
     editor = start(_in_transaction(lambda: EDITS[edit](site), edited, proceed), "editor")
     try:

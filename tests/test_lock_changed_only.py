@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from djangocms_release_versioning import services
 from djangocms_release_versioning.context import use_release
-from djangocms_release_versioning.fingerprint import release_digest, version_digests
+from djangocms_release_versioning.fingerprint import recorded_fingerprints, version_digests
 from djangocms_release_versioning.models import Release, Version
 from tests.factories import ArticleContentFactory
 from tests.testapp.models import ArticleContent
@@ -62,13 +62,22 @@ def test_lock_digests_only_the_changed_rows_and_its_queries_do_not_grow():
     assert large[0] == small[0]
 
 
-def test_the_fast_fingerprint_is_the_full_one():
+def test_inherited_rows_record_the_base_digest_and_changed_rows_their_own():
     release = services.lock_release(branch_with_one_change(5, "v2"))
     full = version_digests(release)
-    stored = dict(Version.objects.filter(release=release).values_list("pk", "fingerprint"))
-    assert stored == full
-    assert release.fingerprint == release_digest(full)
+    versions = list(Version.objects.filter(release=release))
+    assert recorded_fingerprints(release, versions) == full
+    assert [v.inherited for v in versions if v.fingerprint] == [False]  # one digest stored
     assert services.verify_release(release) == []
+
+
+def test_the_release_fingerprint_follows_its_content():
+    one = services.lock_release(branch_with_one_change(3, "v2"))
+    assert len(one.fingerprint) == 64
+    other = services.create_release("v3", based_on=one.based_on)
+    assert services.lock_release(other).fingerprint != one.fingerprint  # no change: differs
+    again = services.create_release("v4", based_on=one.based_on)
+    assert services.lock_release(again).fingerprint == Release.objects.get(pk=other.pk).fingerprint
 
 
 def test_verify_still_recomputes_inherited_rows():
@@ -92,8 +101,28 @@ def test_unlock_and_lock_again_gives_the_same_fingerprint():
 def test_a_row_changed_behind_the_services_back_before_the_lock_is_digested():
     release = branch_with_one_change(4, "v2")
     other = Version.objects.filter(release=release, inherited=True).first()
-    replacement = ArticleContent._original_manager.create(article_id=1, language="de", title="Sneaky")
+    replacement = ArticleContent._original_manager.create(
+        article_id=ArticleContent._base_manager.get(pk=other.object_id).article_id,
+        language="de",
+        title="Sneaky",
+    )
     Version.objects.filter(pk=other.pk).update(object_id=replacement.pk)  # still flagged inherited
     release = services.lock_release(release)
     assert Version.objects.get(pk=other.pk).fingerprint == version_digests(release)[other.pk]
     assert services.verify_release(release) == []
+
+
+def test_verify_follows_a_chain_of_bases():
+    """v3 inherits a row that v2 inherited from v1: its recorded digest is v1's."""
+    v2 = services.lock_release(branch_with_one_change(3, "v2"))
+    services.deploy_release(v2)
+    v3 = services.create_release("v3", based_on=v2)
+    untouched = Version.objects.filter(release=v2, inherited=True).first()
+    assert untouched is not None
+    services.approve_release(v3)
+    v3 = services.lock_release(v3)
+    assert services.verify_release(v3) == []
+    ArticleContent._base_manager.filter(pk=untouched.object_id).update(title="Tampered")
+    problems = services.verify_release(v3)
+    assert len(problems) == 1 and f"content {untouched.object_id}" in problems[0]
+    assert len(services.verify_release(v2)) == 1

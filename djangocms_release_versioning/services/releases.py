@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .. import guards
@@ -82,34 +82,26 @@ def create_release(
 def _copy_versions(base: Release, release: Release) -> int:
     """Copy every Version of ``base`` into ``release`` with one INSERT … SELECT.
 
-    The copies are marked ``inherited`` and keep the base's per-Version fingerprint: while a
-    row stays inherited it holds exactly what the locked base holds, so locking the branch
-    recomputes only the rows that changed (see :func:`lock_release`).
+    The copies are marked ``inherited`` and record no fingerprint: while a row stays
+    inherited it holds exactly what the locked base holds, so locking the branch digests
+    only the rows that changed (see :func:`lock_release`).
     """
     connection = connections[_db_for(Version)]
     qn = connection.ops.quote_name
     opts = Version._meta
-    copied = [
-        "content_type",
-        "object_id",
-        "grouping_key",
-        "status",
-        "active",
-        "modified",
-        "modified_by",
-        "fingerprint",
-    ]
+    copied = ["content_type", "object_id", "grouping_key", "status", "active", "modified", "modified_by"]
     columns = [opts.get_field(name).column for name in copied]
     release_column = opts.get_field("release").column
+    fingerprint_column = opts.get_field("fingerprint").column
     inherited_column = opts.get_field("inherited").column
     sql = (
-        f"INSERT INTO {qn(opts.db_table)} ({qn(release_column)}, {qn(inherited_column)}, "
-        f"{', '.join(qn(c) for c in columns)}) "
-        f"SELECT %s, %s, {', '.join(qn(c) for c in columns)} FROM {qn(opts.db_table)} "
+        f"INSERT INTO {qn(opts.db_table)} ({qn(release_column)}, {qn(fingerprint_column)}, "
+        f"{qn(inherited_column)}, {', '.join(qn(c) for c in columns)}) "
+        f"SELECT %s, %s, %s, {', '.join(qn(c) for c in columns)} FROM {qn(opts.db_table)} "
         f"WHERE {qn(release_column)} = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [release.pk, True, base.pk])
+        cursor.execute(sql, [release.pk, "", True, base.pk])
         return cursor.rowcount
 
 
@@ -153,7 +145,7 @@ def lock_release(
         offline and ``allow_offline`` is False (``would_go_offline``, listing it).
     :raises PermissionDenied: ``user`` may not lock.
     """
-    from ..fingerprint import release_digest, version_digests
+    from ..fingerprint import changed_rows, release_fingerprint, version_digests
 
     release = resolve_release(release)
     with transaction.atomic(using=_db_for(Release)):
@@ -162,19 +154,18 @@ def lock_release(
             raise _error("Release %(release)s is locked already.", "already_locked", release=release.version)
         _reconcile_inherited(release)
         findings = _lock_guards(release, allow_offline=allow_offline)
-        # Inherited rows carry the base's fingerprint (copied when branching): only changed
-        # rows, and rows without one (after an unlock, a rebase), are digested again.
-        stale = Version.objects.filter(release=release).filter(Q(inherited=False) | Q(fingerprint=""))
-        versions = list(stale.order_by("pk"))
+        # Only the rows that changed since the base are digested: an inherited row holds
+        # what the locked base holds, and its recorded digest is the base's
+        # (fingerprint.recorded_fingerprints), so the cost follows the changes.
+        versions = changed_rows(release)
         digests = version_digests(release, versions)
         for version in versions:
             version.fingerprint = digests[version.pk]
         Version.objects.bulk_update(versions, ["fingerprint"], batch_size=500)
-        all_digests = dict(Version.objects.filter(release=release).values_list("pk", "fingerprint"))
         release.is_locked = True
         release.locked_at = timezone.now()
         release.locked_by = _user(user)
-        release.fingerprint = release_digest(all_digests)
+        release.fingerprint = release_fingerprint(release, digests)
         release.save(update_fields=["is_locked", "locked_at", "locked_by", "fingerprint"])
         record(
             Action.LOCK_RELEASE,
@@ -183,7 +174,7 @@ def lock_release(
             from_state="open",
             to_state="locked",
             details={
-                "versions": len(all_digests),
+                "versions": Version.objects.filter(release=release).count(),
                 "digested": len(versions),
                 "fingerprint": release.fingerprint,
                 **guards.audit_details(findings),
@@ -266,7 +257,6 @@ def unlock_release(release: Release | str, *, user: AbstractBaseUser | None = No
         release.locked_by = None
         release.fingerprint = ""
         release.save(update_fields=["is_locked", "locked_at", "locked_by", "fingerprint"])
-        # Inherited rows keep the base's fingerprint: it stays true while they are inherited.
         Version.objects.filter(release=release, inherited=False).update(fingerprint="")
         record(Action.UNLOCK_RELEASE, release=release, user=user, from_state="locked", to_state="open")
     return release

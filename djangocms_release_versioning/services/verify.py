@@ -23,7 +23,7 @@ def verify_release(release: Release | str) -> list[str]:
     :returns: descriptions of what changed since it was locked (empty: intact).
     :raises ValidationError: the release is not locked.
     """
-    from ..fingerprint import version_digests
+    from ..fingerprint import recorded_fingerprints, version_digests
 
     release = _fresh(release)
     if not release.is_locked:
@@ -34,10 +34,11 @@ def verify_release(release: Release | str) -> list[str]:
         )
     versions = list(Version.objects.filter(release=release).order_by("pk"))
     digests = version_digests(release, versions)
-    changed = [version for version in versions if version.fingerprint != digests[version.pk]]
+    recorded = recorded_fingerprints(release, versions)  # inherited rows: the base's digest
+    changed = [version for version in versions if recorded[version.pk] != digests[version.pk]]
     if changed:  # fingerprints recorded by earlier versions also covered empty placeholders
         legacy = version_digests(release, changed, empty_placeholders=True)
-        changed = [version for version in changed if version.fingerprint != legacy[version.pk]]
+        changed = [version for version in changed if recorded[version.pk] != legacy[version.pk]]
     problems = []
     for version in changed:
         model = ContentType.objects.get_for_id(version.content_type_id).model_class()
