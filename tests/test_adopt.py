@@ -296,3 +296,27 @@ def test_a_djangocms_versioning_site_is_not_adopted():
         assert out.getvalue() == "" and not Release.objects.exists()
     finally:
         _drop_table()
+
+
+def adoption_queries(rows: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(rows):
+        old_content(f"row-{rows}-{number}")
+    with CaptureQueriesContext(connection) as queries:
+        services.adopt_existing_content()
+    Version.objects.all().delete()
+    AuditEntry.objects.all().delete()
+    from djangocms_release_versioning.models import Deployment, LiveRelease
+
+    LiveRelease.objects.all().delete()
+    Deployment.objects.all().delete()
+    Release.objects.all().delete()
+    ArticleContent._original_manager.all().delete()
+    return len(queries)
+
+
+def test_adoption_costs_the_same_queries_for_few_and_many_rows():
+    few, many = adoption_queries(3), adoption_queries(60)
+    assert few == many, (few, many)
