@@ -1,8 +1,9 @@
 """A deploy that cannot get the database's write lock in time is refused, never a 500.
 
-On PostgreSQL another connection holds the live pointer row ``FOR UPDATE`` while the
-deploy's ``lock_timeout`` is short. SQLite's own error (two writers on a database file) is
-checked on its own: the test database lives in memory.
+On PostgreSQL and MariaDB another connection holds the live pointer row ``FOR UPDATE``
+while the deploy's ``lock_timeout`` / ``innodb_lock_wait_timeout`` is short. SQLite's own
+error (two writers on a database file) is checked on its own: the test database lives in
+memory.
 """
 
 from __future__ import annotations
@@ -77,6 +78,30 @@ def write_lock_held_elsewhere() -> Iterator[None]:
             other.close()
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
+    elif connection.vendor == "mysql":
+        import MySQLdb
+
+        settings = connection.settings_dict
+        other = MySQLdb.connect(
+            database=settings["NAME"],
+            user=settings["USER"],
+            password=settings["PASSWORD"],
+            host=settings["HOST"],
+            port=int(settings["PORT"]),
+        )
+        other.cursor().execute(
+            "SELECT 1 FROM djangocms_release_versioning_liverelease WHERE id = %s FOR UPDATE",
+            [LIVE_POINTER_PK],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")  # seconds, the minimum
+        try:
+            yield
+        finally:
+            other.rollback()
+            other.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
     else:
         pytest.skip(f"no lock set-up for {connection.vendor} (see test_sqlite_lock_error_is_a_refusal)")
 
