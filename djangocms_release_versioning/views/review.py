@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.paginator import Paginator
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -99,20 +100,31 @@ def _review_kind(mine: Version | None, theirs: Version | None) -> str:
     return "status"
 
 
-def review_rows(release: Release, other: Release | None) -> list[ReviewRow]:
-    """Every grouping whose Version differs between ``release`` and ``other``.
+#: Rows per page of the review's two lists.
+REVIEW_PAGE_SIZE = 100
 
-    The database computes the differences (work grows with what changed, not with the
-    size of the site); content rows are then loaded in one query per model.
-    """
+
+def review_keys(release: Release, other: Release | None) -> list[tuple[int, str]]:
+    """The ``(content type id, grouping key)`` of every grouping whose Version differs
+    between ``release`` and ``other``, sorted; the database computes the differences."""
     mine_rows, their_rows = _rows(release), _rows(other)
     keys = {(ct, key) for ct, key, *_ in mine_rows.difference(their_rows)}
     keys |= {(ct, key) for ct, key, *_ in their_rows.difference(mine_rows)}
+    return sorted(keys)
+
+
+def review_rows(
+    release: Release, other: Release | None, keys: list[tuple[int, str]] | None = None
+) -> list[ReviewRow]:
+    """The review rows of ``keys`` (default: every grouping that differs, see
+    :func:`review_keys`): Versions and content rows are loaded for those keys only, in one
+    query per model, so a page of a large review costs the same as a small review."""
+    keys = review_keys(release, other) if keys is None else keys
     related = ("modified_by",)
-    mine = fetch_versions(release, keys, select_related=related)
-    theirs = fetch_versions(other, keys, select_related=related)
+    mine = fetch_versions(release, set(keys), select_related=related)
+    theirs = fetch_versions(other, set(keys), select_related=related)
     rows = []
-    for key in sorted(keys):
+    for key in keys:
         item = registry.for_content_type_id(key[0])
         label = str(item.content_model._meta.verbose_name) if item else str(key[0])
         rows.append(
@@ -156,12 +168,15 @@ def _reverting_keys(manifest: Any) -> set[tuple[int, str]]:
     }
 
 
-def _manifest_rows(manifest: Any, reverting: set[tuple[int, str]] | None = None) -> list[ReviewRow]:
+def _manifest_rows(
+    manifest: Any, reverting: set[tuple[int, str]] | None = None, changes: Any = None
+) -> list[ReviewRow]:
     """The changes of a deploy manifest as review rows (what goes live); the rows that
-    would revert a live change (``reverting``, default: the manifest's findings) are marked."""
+    would revert a live change (``reverting``, default: the manifest's findings) are marked.
+    ``changes``: a page of ``manifest.changes`` (default: all of them)."""
     reverting = _reverting_keys(manifest) if reverting is None else reverting
     rows = []
-    for change in manifest.changes:
+    for change in manifest.changes if changes is None else changes:
         item = registry.for_content_type_id(change.content_type_id)
         label = str(item.content_model._meta.verbose_name) if item else change.model_label
         row = ReviewRow(f"live_{change.kind}", label, change.grouping_key, change.new, change.old)
@@ -195,7 +210,12 @@ def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
     else:
         other = Release.objects.filter(pk=against_param if against_param.isdigit() else None).first()
     manifest = compute_manifest(live, release) if live is None or live.pk != release.pk else None
-    rows = review_rows(release, other) if other is None or other.pk != release.pk else []
+    keys = review_keys(release, other) if other is None or other.pk != release.pk else []
+    page = Paginator(keys, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = review_rows(release, other, list(page.object_list))
+    live_page = Paginator(manifest.changes if manifest else [], REVIEW_PAGE_SIZE).get_page(
+        request.GET.get("live_page")
+    )
     context = admin_context(
         request,
         model_admin,
@@ -204,8 +224,14 @@ def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
         live=live,
         other=other,
         against=against_param,
-        goes_live=_manifest_rows(manifest, _reverting(release, live)) if manifest is not None else [],
+        goes_live=(
+            _manifest_rows(manifest, _reverting(release, live), live_page.object_list)
+            if manifest is not None
+            else []
+        ),
+        live_page=live_page,
         rows=rows,
+        page=page,
         choices=Release.objects.exclude(pk=release.pk).not_deprecated(),
     )
     return TemplateResponse(request, "djangocms_release_versioning/admin/review.html", context)
