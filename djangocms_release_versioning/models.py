@@ -541,8 +541,10 @@ ScheduledDeployManager = models.Manager.from_queryset(ScheduledDeployQuerySet)
 class ScheduledDeploy(models.Model):
     """A deploy (or rollback) of a release planned for a moment in the future (DESIGN §9.3).
 
-    ``services.run_scheduled_deploys`` runs each due schedule exactly once; a release has
-    at most one pending schedule (a partial unique constraint).
+    ``services.run_scheduled_deploys`` runs each due schedule exactly once. A release has at
+    most one pending schedule: ``pending_key`` is the release's id while the schedule is
+    pending and NULL afterwards, and it is unique (a plain unique column, so every database
+    enforces it; MariaDB and MySQL ignore conditional unique constraints).
     """
 
     Status = ScheduleStatus
@@ -589,6 +591,7 @@ class ScheduledDeploy(models.Model):
         on_delete=models.SET_NULL,
         related_name="schedule",
     )
+    pending_key = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     objects = ScheduledDeployManager()
 
@@ -596,16 +599,20 @@ class ScheduledDeploy(models.Model):
         verbose_name = _("scheduled deploy")
         verbose_name_plural = _("scheduled deploys")
         ordering = ("-at", "-pk")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["release"],
-                condition=Q(status="pending"),
-                name="release_versioning_one_pending_schedule",
-            ),
-        ]
         indexes = [
-            models.Index(fields=["at"], condition=Q(status="pending"), name="release_versioning_due"),
+            models.Index(fields=["status", "at"], name="release_versioning_due"),
         ]
 
     def __str__(self) -> str:
         return f"{self.release} @ {self.at:%Y-%m-%d %H:%M} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, keeping ``pending_key`` in step with ``status``.
+
+        :raises IntegrityError: the release has another pending schedule.
+        """
+        self.pending_key = self.release_id if self.status == ScheduleStatus.PENDING else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "pending_key"}
+        super().save(*args, **kwargs)

@@ -110,6 +110,10 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "pending_key",
+                    models.PositiveBigIntegerField(blank=True, editable=False, null=True, unique=True),
+                ),
+                (
                     "release",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
@@ -123,18 +127,7 @@ class Migration(migrations.Migration):
                 "verbose_name": "scheduled deploy",
                 "verbose_name_plural": "scheduled deploys",
                 "ordering": ("-at", "-pk"),
-                "indexes": [
-                    models.Index(
-                        condition=models.Q(("status", "pending")), fields=["at"], name="release_versioning_due"
-                    )
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("status", "pending")),
-                        fields=("release",),
-                        name="release_versioning_one_pending_schedule",
-                    )
-                ],
+                "indexes": [models.Index(fields=["status", "at"], name="release_versioning_due")],
             },
         ),
     ]
