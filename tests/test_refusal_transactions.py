@@ -369,3 +369,40 @@ def test_page_admin_writes_without_an_open_release_answer_with_a_message(write, 
     assert response.status_code in {200, 302}, response.content[:500]
     assert any("no open release" in message for message in _messages(response))
     assert snapshot() == before
+
+
+STRUCTURE_BOARD: dict[str, Callable[[Site], tuple[str, dict]]] = {
+    "add plugin": lambda site: (
+        _admin_url("cms_placeholder_add_plugin")
+        + f"?placeholder_id={site.placeholder.pk}&plugin_type=TextPlugin"
+        + "&plugin_language=en&plugin_position=1",
+        {"body": "<p>x</p>"},
+    ),
+    "edit plugin": lambda site: (
+        _admin_url("cms_placeholder_edit_plugin", site.first.pk),
+        {"body": "<p>x</p>"},
+    ),
+    "move plugin": lambda site: (
+        _admin_url("cms_placeholder_move_plugin"),
+        {"plugin_id": site.second.pk, "target_language": "en", "target_position": 1},
+    ),
+    "delete plugin": lambda site: (
+        _admin_url("cms_placeholder_delete_plugin", site.first.pk),
+        {"post": "yes"},
+    ),
+    "clear placeholder": lambda site: (
+        _admin_url("cms_placeholder_clear_placeholder", site.placeholder.pk),
+        {"test": 0},
+    ),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", list(STRUCTURE_BOARD))
+def test_structure_board_endpoints_refuse_with_a_403(endpoint, admin_client):
+    site = build_site()
+    before = snapshot()
+    url, data = STRUCTURE_BOARD[endpoint](site)
+    response = admin_client.post(url, data)
+    assert response.status_code == 403
+    assert snapshot() == before
