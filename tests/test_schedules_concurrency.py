@@ -1,19 +1,14 @@
 """Scheduled deploys on PostgreSQL with concurrent runners: each due schedule runs exactly once.
 
-Real threads (each with its own connection, the helpers of ``tests/test_concurrency``) and
-real processes (``manage.py run_scheduled_deploys`` started several times at once, the way
-cron starts it on every app server).
+Real threads, each with its own connection (the helpers of ``tests/test_concurrency``);
+real processes are in ``tests/test_schedules_processes``.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,8 +31,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _chain(count: int) -> list[Release]:
@@ -135,33 +128,6 @@ def test_cancel_waits_for_a_running_schedule_then_finds_nothing_to_cancel() -> N
     assert isinstance(canceller.error, ValidationError)
     assert canceller.error.code == "not_scheduled"
     assert ScheduledDeploy.objects.get().status == ScheduleStatus.DONE
-
-
-def test_runner_processes_started_together_deploy_each_schedule_once() -> None:
-    """Three ``manage.py run_scheduled_deploys`` processes, as cron starts them on three servers."""
-    releases = _chain(3)
-    _due_schedules(releases)
-    env = {
-        **os.environ,
-        "DATABASE": "postgres",
-        "POSTGRES_DB": connection.settings_dict["NAME"],  # the test database these rows live in
-        "DJANGO_SETTINGS_MODULE": "test_settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    command = [sys.executable, "-m", "django", "run_scheduled_deploys"]
-    processes = [
-        subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(3)
-    ]
-    outputs = [process.communicate(timeout=TIMEOUT * 6) for process in processes]
-    assert [p.returncode for p in processes] == [0, 0, 0], [err[-2000:] for _, err in outputs]
-    reported = sorted(
-        line for out, _ in outputs for line in out.splitlines() if line.startswith("Deployed release")
-    )
-    assert [line.split()[2] for line in reported] == ["v1", "v2", "v3"]
-    _assert_exactly_once(releases, list(Deployment.objects.all()))
 
 
 class slow_deploys:
