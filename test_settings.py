@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "filer",
     "easy_thumbnails",
     "djangocms_stories",
+    "djangocms_snippet",
+    # djangocms-rest (tests/test_rest.py serves its URLs from tests/rest_urls.py).
+    "rest_framework",
+    "djangocms_rest",
     "djangocms_release_versioning",
     "tests.testapp",
 ]
@@ -122,6 +126,9 @@ CMS_LANGUAGES = {
 }
 CMS_TEMPLATES = [("page.html", "Page")]
 CMS_CONFIRM_VERSION4 = True
+# djangocms-snippet registers with djangocms-versioning unless told not to; release versioning
+# registers it instead (djangocms_release_versioning/snippet.py).
+DJANGOCMS_SNIPPET_VERSIONING_ENABLED = False
 CMS_CACHE_DURATIONS = {"menus": 0, "content": 0, "permissions": 0}
 STATIC_URL = "/static/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,17 @@ class ReleaseVersioningConfig(AppConfig):
     verbose_name = _("Release versioning")
     default_auto_field = "django.db.models.BigAutoField"
 
+    def import_models(self) -> None:
+        """Runs before any app's ``ready()``: settings problems of ecosystem apps surface here.
+
+        :raises ImproperlyConfigured: see :func:`.snippet.check_snippet_settings`.
+        """
+        from .snippet import check_snippet_settings, hide_uninstalled_djangocms_versioning
+
+        check_snippet_settings()
+        hide_uninstalled_djangocms_versioning()
+        super().import_models()
+
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from .cms_config import refuse_djangocms_versioning

@@ -69,6 +69,19 @@ def _stories_items() -> list[VersionableItem]:
     return [item]
 
 
+def _snippet_items() -> list[VersionableItem]:
+    """Snippet of djangocms-snippet, which only registers itself with djangocms-versioning."""
+    if not (conf.SNIPPET_ENABLED and apps.is_installed("djangocms_snippet")):
+        return []
+    from djangocms_snippet.models import Snippet
+
+    if registry.is_registered(Snippet):
+        return []
+    from .snippet import snippet_versionable
+
+    return [snippet_versionable()]
+
+
 def _page_items() -> list[VersionableItem]:
     if not conf.PAGES_ENABLED:
         return []
@@ -78,10 +91,10 @@ def _page_items() -> list[VersionableItem]:
 
 
 class ReleaseVersioningCMSConfig(CMSAppConfig):
-    """Registers django CMS pages (and djangocms-stories posts) with release versioning."""
+    """Registers django CMS pages (and djangocms-stories posts, djangocms-snippet snippets)."""
 
     djangocms_versioning_enabled = True
 
     def __init__(self, django_app_config: object) -> None:
         super().__init__(django_app_config)
-        self.versioning = _page_items() + _stories_items()
+        self.versioning = _page_items() + _stories_items() + _snippet_items()

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "PAGES_ENABLED": True,
     # Register djangocms-stories PostContent when djangocms-stories is installed.
     "STORIES_ENABLED": True,
+    # Register djangocms-snippet's Snippet when djangocms-snippet is installed (needs
+    # DJANGOCMS_SNIPPET_VERSIONING_ENABLED = False).
+    "SNIPPET_ENABLED": True,
     # Version string of the patch release made by "Publish now"; {live} is the live release,
     # {n} a counter.
     "HOTFIX_VERSION_FORMAT": "{live}-hotfix-{n}",

@@ -260,6 +260,7 @@ def install_global() -> None:
     ecosystem.install()
     install_cache_keys()
     install_stories_feeds()
+    install_rest_preview()
     for model in apps.get_models():
         label = model._meta.label_lower
         if issubclass(model, CMSPlugin):
@@ -319,3 +320,19 @@ def install_stories_feeds() -> None:
         return
     for feed in (feeds.LatestEntriesFeed, feeds.TagFeed, feeds.FBInstantArticles):
         feed.items = live_feed_items(feed.__dict__["items"])
+
+
+def install_rest_preview() -> None:
+    """djangocms-rest: staff previews link and serve pages new in the working release (see
+    :mod:`.rest`); without this its page serializer fails on a page that has no live URL."""
+    if not apps.is_installed("djangocms_rest"):
+        return
+    from cms.models import Page
+    from djangocms_rest import views, views_base
+
+    from .rest import install_preview_marks, preview_api_endpoint, preview_get_object
+
+    install_preview_marks(views_base.BaseAPIMixin)
+    views.get_object = preview_get_object(views.get_object)
+    if hasattr(Page, "get_api_endpoint"):
+        Page.get_api_endpoint = preview_api_endpoint(Page.get_api_endpoint)
