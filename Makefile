@@ -50,8 +50,9 @@ lint:
 docs:
 	$(BIN)/sphinx-build -q -W -b html docs docs/_build/html
 
-## make demo: create, seed and serve the demo site on http://127.0.0.1:8000/
+## make demo: create, seed and serve the demo site on http://127.0.0.1:8000/ (make demo PORT=8001: another port)
+PORT ?= 8000
 demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[demo]"
-	$(BIN)/python demo/manage.py setup_demo
-	$(BIN)/python demo/manage.py runserver 127.0.0.1:8000
+	PORT=$(PORT) $(BIN)/python demo/manage.py setup_demo
+	$(BIN)/python demo/manage.py runserver 127.0.0.1:$(PORT)

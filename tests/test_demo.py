@@ -30,6 +30,7 @@ def demo(settings, monkeypatch):
     from djangocms_stories.cms_menus import PostCategoryMenu
 
     monkeypatch.syspath_prepend(str(DEMO_DIR))
+    monkeypatch.delenv("PORT", raising=False)  # make demo PORT=…: the default unless a test sets it
     seeding = importlib.import_module("demo_site.seeding")
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [DEMO_DIR / "templates", *settings.TEMPLATES[0]["DIRS"]]}
@@ -176,6 +177,25 @@ def test_setup_demo_skips_a_seeded_database(seeded, demo):
     assert get_user_model().objects.get(username="admin").check_password("admin")  # login restored
 
 
+def test_setup_demo_serves_the_site_on_the_port_of_make_demo(demo, monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    out = StringIO()
+    call_command(_command(), stdout=out)
+    assert Site.objects.get(pk=1).domain == "127.0.0.1:8123"
+    assert "http://127.0.0.1:8123/en/admin/" in out.getvalue()
+    monkeypatch.setenv("PORT", "8124")  # run again on another port: the seeded site follows
+    call_command(_command(), stdout=StringIO())
+    assert Site.objects.get(pk=1).domain == "127.0.0.1:8124"
+
+
+@pytest.mark.parametrize("port", ["eighty", "0", "70000"])
+def test_setup_demo_refuses_a_port_that_is_no_port_number(demo, monkeypatch, port):
+    monkeypatch.setenv("PORT", port)
+    with pytest.raises(CommandError, match="PORT must be a port number"):
+        call_command(_command(), stdout=StringIO())
+    assert not demo.is_seeded()
+
+
 def test_setup_demo_reset_refuses_any_database_but_its_own(seeded):
     versions = Version.objects.count()
     with pytest.raises(CommandError, match="only deletes the demo's own SQLite database"):
@@ -204,3 +224,19 @@ def test_the_readme_workflow_runs_on_the_demo(client, seeded, demo):
     assert "every check of the deploy passed" in dry
     assert "Deployed release v1.1.0" in run("deploy_release", "--release-version", "v1.1.0")
     assert "Rolled back" in run("deploy_release", "--release-version", "v1.0.0", "--rollback")
+
+
+# -- the headless API (djangocms-rest under /api/) ------------------------------------------
+
+
+def test_the_demo_serves_the_live_release_as_json_and_previews_to_staff(client, seeded, demo):
+    assert 'href="/api/en/pages-tree/"' in client.get("/en/").content.decode()  # the start page links it
+    tree = client.get("/api/en/pages-tree/")
+    assert tree.status_code == 200
+    assert "About us" in tree.content.decode()
+    assert "Careers" not in tree.content.decode()
+    assert client.get("/api/en/pages-tree/?preview=true").status_code == 403
+    assert client.login(username=demo.ADMIN_USERNAME, password=demo.ADMIN_PASSWORD)
+    preview = client.get("/api/en/pages-tree/?preview=true")
+    assert preview.status_code == 200  # Careers is new in v1.1.0: it has no live URL yet
+    assert "Careers" in preview.content.decode()

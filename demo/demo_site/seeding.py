@@ -8,6 +8,7 @@ new footer text that is approved already.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,18 @@ NEXT_RELEASE = "v1.1.0"
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
 TEMPLATE = "demo/page.html"
-SITE_DOMAIN = "127.0.0.1:8000"
+SITE_DOMAIN = "127.0.0.1:8000"  # the domain for the default port; see site_domain()
+
+
+def site_domain() -> str:
+    """The demo site's domain: 127.0.0.1 and the port of ``make demo PORT=…`` (default 8000).
+
+    :raises ValueError: ``PORT`` is set but is not a port number (1-65535).
+    """
+    port = os.environ.get("PORT", "").strip() or "8000"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"PORT must be a port number between 1 and 65535, not {port!r}.")
+    return f"127.0.0.1:{int(port)}"
 
 #: key: {language: (title, text)}; created in this order, the first becomes the home page.
 PAGES: dict[str, dict[str, tuple[str, str]]] = {
@@ -123,7 +135,7 @@ def seed_demo() -> DemoSite:
         raise ValueError(f"The demo is seeded already (release {LIVE_RELEASE} exists).")
     with transaction.atomic():
         Site.objects.update_or_create(
-            pk=1, defaults={"domain": SITE_DOMAIN, "name": "Release versioning demo"}
+            pk=1, defaults={"domain": site_domain(), "name": "Release versioning demo"}
         )
         admin = ensure_admin()
         live = services.create_release(

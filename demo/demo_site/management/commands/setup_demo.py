@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sites.models import Site
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
@@ -18,9 +19,8 @@ from ...seeding import (
     ensure_admin,
     is_seeded,
     seed_demo,
+    site_domain,
 )
-
-URL = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
@@ -37,11 +37,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, reset: bool = False, **options: Any) -> None:
+        """:raises CommandError: ``PORT`` is not a port number, or ``--reset`` on a foreign database."""
+        try:
+            domain = site_domain()
+        except ValueError as error:
+            raise CommandError(f"{error} Run e.g. make demo PORT=8001.") from error
         if reset:
             self._delete_database()
         call_command("migrate", interactive=False, verbosity=0)
         if is_seeded():
             ensure_admin()
+            Site.objects.filter(pk=1).update(domain=domain)  # follows PORT on every run
+            Site.objects.clear_cache()
             self.stdout.write(
                 f"The demo is set up already (release {LIVE_RELEASE} exists); nothing seeded. "
                 "Run setup_demo --reset to start over."
@@ -54,8 +61,9 @@ class Command(BaseCommand):
                     "open with a changed, a parked and a hidden page, a new post and a new footer."
                 )
             )
+        url = f"http://{domain}/"
         self.stdout.write(
-            f"Site:  {URL}\nAdmin: {URL}en/admin/  (user {ADMIN_USERNAME}, password {ADMIN_PASSWORD})"
+            f"Site:  {url}\nAdmin: {url}en/admin/  (user {ADMIN_USERNAME}, password {ADMIN_PASSWORD})"
         )
 
     def _delete_database(self) -> None:
