@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "filer",
     "easy_thumbnails",
     "djangocms_stories",
+    "djangocms_snippet",
+    "rest_framework",
+    "djangocms_rest",
     "djangocms_release_versioning",
     "demo_site",
 ]
@@ -119,6 +122,8 @@ CMS_LANGUAGES = {
 }
 PARLER_LANGUAGES = {1: ({"code": "en"}, {"code": "de"}), "default": {"fallbacks": ["en"]}}
 CMS_TEMPLATES = [("demo/page.html", "Standard page")]
+# Release versioning registers djangocms-snippet's snippets (djangocms-versioning is not used).
+DJANGOCMS_SNIPPET_VERSIONING_ENABLED = False
 CMS_CONFIRM_VERSION4 = True
 
 STATIC_URL = "/static/"
