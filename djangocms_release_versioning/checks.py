@@ -64,10 +64,18 @@ def check_release_name_settings(app_configs: Any = None, **kwargs: Any) -> list[
         if name in conf.DEFAULTS
     }
     template = conf.HOTFIX_VERSION_FORMAT
-    # A malformed format is refused where it is used, with its own message.
+    messages: list[checks.CheckMessage] = []
+    if template.count("{n}") != 1:
+        messages.append(
+            checks.Error(
+                f"{conf.PREFIX}HOTFIX_VERSION_FORMAT must contain {{n}} exactly once (it is {template!r}); "
+                "Publish now would refuse to name its patch releases.",
+                hint="For example '{live}-hotfix-{n}' or '{live}.{n}'.",
+                id="djangocms_release_versioning.E004",
+            )
+        )
     with contextlib.suppress(KeyError, IndexError, ValueError):
         names["HOTFIX_VERSION_FORMAT"] = template.format(live="v1", n=1)
-    messages: list[checks.CheckMessage] = []
     for name, value in names.items():
         try:
             validate_release_version(str(value))

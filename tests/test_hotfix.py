@@ -236,3 +236,15 @@ def test_the_working_release_deploys_after_the_first_publish_now(fresh_site):
     services.deploy_release(v1)
     assert Release.objects.live() == v1
     assert set(ArticleContent.objects.all()) == {first, second}
+
+
+@pytest.mark.parametrize("template", ["{live}-hotfix", "{live}-{n}-{n}"])
+def test_system_check_refuses_a_hotfix_format_without_one_number(settings, template):
+    from django.core import checks
+
+    def ids():
+        return [message.id for message in checks.run_checks() if message.id.startswith("djangocms_release")]
+
+    assert "djangocms_release_versioning.E004" not in ids()
+    settings.DJANGOCMS_RELEASE_VERSIONING_HOTFIX_VERSION_FORMAT = template
+    assert "djangocms_release_versioning.E004" in ids()
