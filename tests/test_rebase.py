@@ -229,7 +229,8 @@ def test_release_page_lists_what_a_rebase_would_do_and_rebases(client, boss):
     client.force_login(boss)
     html = client.get(release_url("change", site.v3)).content.decode()
     notice = element(html, "rv-behind")
-    assert "1 change live since this release was branched — Rebase" in notice
+    assert "1 change live since this release was branched" in notice
+    assert "1 change live since this release was branched — Rebase" in element(html, "rv-button-rebase")
     assert "Taken from live by a rebase" in notice and "About (en)" in notice
     assert release_url("rebase", site.v3) in html
     assert f"/{site.about_v2.pk}/{site.about.pk}/" in notice  # compare: live → this release
@@ -333,7 +334,7 @@ def test_locked_release_that_is_behind_says_so_without_a_rebase(client, boss):
     services.lock_release(site.v3)
     client.force_login(boss)
     html = client.get(release_url("change", site.v3)).content.decode()
-    assert "deploying it would revert them; branch a new release instead" in element(html, "rv-behind")
+    assert "Deploying this release would put the old content back" in element(html, "rv-behind")
     button = element(html, "rv-button-rebase")
     assert "disabled" in button and "A locked release cannot be rebased" in button
 

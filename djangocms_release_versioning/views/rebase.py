@@ -44,13 +44,18 @@ class DivergenceRow(ReviewRow):
         return str(KINDS.get(self.kind, self.kind))
 
 
-def behind_message(count: int, *, locked: bool = False) -> str:
-    """``2 changes live since this release was branched`` (+ what to do)."""
-    text = ngettext(
+def behind_title(count: int) -> str:
+    """``2 changes live since this release was branched``."""
+    return ngettext(
         "%(count)s change live since this release was branched",
         "%(count)s changes live since this release was branched",
         count,
     ) % {"count": count}
+
+
+def behind_message(count: int, *, locked: bool = False) -> str:
+    """``2 changes live since this release was branched — Rebase`` (what to do follows)."""
+    text = behind_title(count)
     if locked:
         return text + " — " + gettext("deploying it would revert them; branch a new release instead")
     return text + " — " + gettext("Rebase")
@@ -106,7 +111,7 @@ def behind_context(release: Release, live: Release | None) -> dict[str, Any]:
     return {
         "behind_rows": divergence_rows(release, found),
         "behind_count": len(found),
-        "behind_message": behind_message(len(found), locked=release.is_locked),
+        "behind_title": behind_title(len(found)),
         "fork": Release.objects.filter(pk=found.fork_id).first() if found.rows else None,
         "kept_conflicts": kept_conflicts(release, live),
     }
