@@ -138,3 +138,16 @@ def test_djangocms_versioning_models_cannot_be_imported_when_the_app_is_not_inst
     """djangocms-rest installs the djangocms-versioning package; apps probing it get ImportError."""
     with pytest.raises(ImportError):
         importlib.import_module("djangocms_versioning.admin")
+
+
+def test_the_snippet_admin_shows_content_of_other_releases_read_only(site, admin_user):
+    staff = Client()
+    staff.force_login(admin_user)
+    assert staff.get("/admin/djangocms_snippet/snippet/").status_code == 200
+    url = f"/admin/djangocms_snippet/snippet/{site['snippet'].pk}/change/"
+    response = staff.get(url)
+    assert response.status_code == 200
+    assert 'name="_save"' not in response.content.decode()  # v1 is locked: read-only in v2
+    post = staff.post(url, {"name": "Banner", "html": "<b>sneaky</b>", "slug": "banner"})
+    assert post.status_code in (302, 403)
+    assert Snippet.admin_manager.get(pk=site["snippet"].pk).html == "<b>banner v1</b>"
