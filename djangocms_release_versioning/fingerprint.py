@@ -132,17 +132,20 @@ def changed_rows(release: Release) -> list[Version]:
     return list(Version.objects.filter(release=release, inherited=False).order_by("pk"))
 
 
-def release_fingerprint(release: Release, digests: dict[int, str] | None = None) -> str:
+def release_fingerprint(
+    release: Release, changed: list[Version] | None = None, digests: dict[int, str] | None = None
+) -> str:
     """The fingerprint ``lock_release`` records for the whole release.
 
     It chains the base release's fingerprint with the digests of the rows that changed
     since the base (and the groupings removed from it), so it identifies the release's
-    content while costing only the changes. ``digests`` are the changed rows' digests when
-    the caller computed them already.
+    content while costing only the changes. ``changed`` (:func:`changed_rows`) and their
+    ``digests`` may be passed when the caller has them already.
     """
     from .models import Release
 
-    changed = changed_rows(release)
+    if changed is None:
+        changed = changed_rows(release)
     if digests is None:
         digests = version_digests(release, changed)
     base = Release.objects.filter(pk=release.based_on_id).values_list("fingerprint", flat=True).first()

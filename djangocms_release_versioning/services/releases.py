@@ -165,7 +165,7 @@ def lock_release(
         release.is_locked = True
         release.locked_at = timezone.now()
         release.locked_by = _user(user)
-        release.fingerprint = release_fingerprint(release, digests)
+        release.fingerprint = release_fingerprint(release, versions, digests)
         release.save(update_fields=["is_locked", "locked_at", "locked_by", "fingerprint"])
         record(
             Action.LOCK_RELEASE,
