@@ -1,9 +1,10 @@
 """Adopting the content of a site that had no versioning (issue 15.1).
 
 On a site that ran django CMS without a versioning package every page, alias and post is
-public. Installing this package does not change that: :func:`~djangocms_release_versioning.services.adopt_existing_content` makes
-every content row that has no Version yet the approved content of a new release, locks it
-and deploys it, in one transaction, so the public site serves exactly what it served before.
+public. Installing this package does not change that:
+:func:`~djangocms_release_versioning.services.adopt_existing_content` makes every content row
+that has no Version yet the approved content of a new release, locks it and deploys it, in
+one transaction, so the public site serves exactly what it served before.
 
 * It is **idempotent**: with nothing left to adopt it changes nothing.
 * The new release is branched from the live release when there is one, so nothing live
@@ -129,8 +130,9 @@ def adopt_existing_content(
     """Make every registered content row without a Version live, unchanged, in one step.
 
     Creates release ``release_version`` (default ``INITIAL_RELEASE_VERSION``, or
-    ``<it>-adopted`` if taken; branched from the live release if there is one) holding the rows as approved, locks and deploys
-    it, and adds the rows to every open release. With nothing to adopt nothing is written.
+    ``<it>-adopted`` if taken; branched from the live release if there is one) holding the
+    rows as approved, locks and deploys it, and adds the rows to every open release. With
+    nothing to adopt nothing is written.
 
     :param dry_run: compute the report, write nothing.
     :returns: the report (``report.release`` is ``""`` when there was nothing to adopt).
