@@ -43,6 +43,12 @@ test-browser:
 	./scripts/install-browser
 	$(BIN)/python -m pytest -q -m browser tests/e2e
 
+# Update the German and French catalogs after changing a translatable string (needs GNU
+# gettext: apt install gettext); translate the new entries, run it again, commit .po and .mo.
+.PHONY: messages
+messages:
+	$(BIN)/python scripts/makemessages
+
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

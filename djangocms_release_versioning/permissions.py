@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,6 +25,18 @@ RELEASE_PERMISSIONS = {
     "prune": "delete_release",
 }
 
+#: Release operation -> the refusal, one whole sentence per operation so that it translates.
+RELEASE_REFUSALS = {
+    "create": gettext_lazy("You do not have permission to create releases."),
+    "approve": gettext_lazy("You do not have permission to approve releases."),
+    "lock": gettext_lazy("You do not have permission to lock releases."),
+    "unlock": gettext_lazy("You do not have permission to unlock releases."),
+    "deploy": gettext_lazy("You do not have permission to deploy releases."),
+    "deprecate": gettext_lazy("You do not have permission to deprecate releases."),
+    "rebase": gettext_lazy("You do not have permission to rebase releases."),
+    "prune": gettext_lazy("You do not have permission to prune releases."),
+}
+
 
 def has_release_permission(user: AbstractBaseUser | None, operation: str) -> bool:
     """True if ``user`` may perform the release ``operation`` (a key of RELEASE_PERMISSIONS)."""
@@ -36,9 +48,7 @@ def has_release_permission(user: AbstractBaseUser | None, operation: str) -> boo
 def require_release_permission(user: AbstractBaseUser | None, operation: str) -> None:
     """:raises PermissionDenied: ``user`` lacks the permission for ``operation``."""
     if not has_release_permission(user, operation):
-        raise PermissionDenied(
-            gettext("You do not have permission to %(operation)s releases.") % {"operation": operation}
-        )
+        raise PermissionDenied(str(RELEASE_REFUSALS[operation]))
 
 
 def can_change_content(user: AbstractBaseUser | None, content: models.Model) -> bool:

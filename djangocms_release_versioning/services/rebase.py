@@ -67,14 +67,21 @@ def _lock_live() -> Release | None:
 
 
 def _require_open(release: Release, verb: str) -> None:
-    if release.is_locked:
+    if release.is_locked and verb == "rebased":  # one sentence per verb, so that it translates
         raise _error(
-            "Release %(release)s is locked, so it cannot be %(verb)s: a locked release never "
+            "Release %(release)s is locked, so it cannot be rebased: a locked release never "
             "changes. Branch a new release from the live one instead "
             "(create_release --based-on <live release>).",
             "release_locked",
             release=release.version,
-            verb=verb,
+        )
+    if release.is_locked:
+        raise _error(
+            "Release %(release)s is locked, so it cannot be changed: a locked release never "
+            "changes. Branch a new release from the live one instead "
+            "(create_release --based-on <live release>).",
+            "release_locked",
+            release=release.version,
         )
     if release.is_deprecated:
         raise _error(
