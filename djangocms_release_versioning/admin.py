@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import views
 from .constants import APPROVED, DRAFT, FUTURE
@@ -60,7 +61,7 @@ class ReleaseStateFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
         return [
-            ("open", _("Open")),
+            ("open", pgettext_lazy("release state", "Open")),  # django CMS translates "Open" as a verb
             ("locked", _("Locked, not deployed")),
             ("deployed", _("Deployed")),
             ("deprecated", _("Deprecated")),

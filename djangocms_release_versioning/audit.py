@@ -10,11 +10,25 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.db import models
 
-    from .models import AuditEntry, Release
+    from .models import AuditEntry, Release, Version
 
 
 def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
     return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _version_repr(version: Version) -> str:
+    """The name of the version's content as editors know it, e.g. "About us (en)"; the model
+    and grouping key when the content row is gone (no grouping keys like ``[2, "en"]`` otherwise)."""
+    content_type = ContentType.objects.get_for_id(version.content_type_id)
+    field = type(version)._meta.get_field("content")
+    content = field.get_cached_value(version) if field.is_cached(version) else None
+    model = content_type.model_class()
+    if content is None and model is not None:
+        content = model._base_manager.filter(pk=version.object_id).first()
+    if content is None:
+        return f"{content_type.model} {version.grouping_key}"[:255]
+    return str(content)[:255]
 
 
 def record(
@@ -34,7 +48,7 @@ def record(
     object_repr = ""
     if isinstance(obj, Version):
         content_type_id, object_id = obj.content_type_id, obj.object_id
-        object_repr = f"{ContentType.objects.get_for_id(obj.content_type_id).model} {obj.grouping_key}"
+        object_repr = _version_repr(obj)
     elif obj is not None and obj.pk is not None:
         content_type_id = ContentType.objects.get_for_model(obj).pk
         object_id, object_repr = obj.pk, str(obj)[:255]
