@@ -134,13 +134,13 @@ def _menu_for(
     from cms.toolbar.utils import get_object_edit_url, get_object_preview_url
 
     preview = _link(_("Preview"), "cms-icon-view", get_object_preview_url(content))
-    view_live = _link(_("View live"), "cms-icon-globe", _live_url(content))
+    view_live = _link(_("View live"), "cms-icon-broadcast-on", _live_url(content))
     if not release_editable:
         return [preview, view_live]
     edit = _link(_("Edit"), "cms-icon-pencil", get_object_edit_url(content))
     new_draft = _action(_("Edit (new draft)"), "cms-icon-pencil", "create_draft", content, POST_AND_OPEN)
     approve = _action(_("Approve"), "cms-icon-check-o", "approve", content, allowed=may_approve)
-    park = _action(_("Park for a later release"), "cms-icon-clock", "mark_future", content)
+    park = _action(_("Park for a later release"), "cms-icon-archive", "mark_future", content)
     back = _action(_("Back to draft"), "cms-icon-undo", "mark_draft", content)
     hide = _action(_("Hide in this release"), "cms-icon-eye", "deactivate", content)
     restore = _action(_("Restore"), "cms-icon-undo", "reactivate", content)
