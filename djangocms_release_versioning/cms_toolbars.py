@@ -324,11 +324,18 @@ class ReleasePlaceholderToolbar(PlaceholderToolbar):
         if self._editing_here(state):
             actions = [action for action in actions if action.name != "edit"]
         primary = next((a for a in actions if a.name in ("edit", "approve")), None)
-        menu = ReleaseStateMenu(state.label, self.toolbar.csrf_token, side=self.toolbar.RIGHT)
         working = state.working
+        title, release_in_title = state.label, False
+        if state.indicator == "published" and working is not None and working.pk != state.live_release_id:
+            # live content the working release did not change: "Live v1.1.0" would read as if
+            # v1.1.0 were live
+            title = gettext("Unchanged in %(release)s") % {"release": working.version}
+            release_in_title = True
+        menu = ReleaseStateMenu(title, self.toolbar.csrf_token, side=self.toolbar.RIGHT)
         menu.extra_context = {
             "indicator": state.indicator,
             "release": working,
+            "release_in_title": release_in_title,
             "read_only": working is not None and not working.is_editable,
             "showing": self._showing(state),
         }

@@ -172,7 +172,11 @@ def test_live_page_in_branched_release_offers_edit_as_post(client, admin_user):
     client.force_login(admin_user)
     html = html_of(client, page.get_absolute_url("en"))
     state = state_menu(html)
-    assert "cms-release-dot-published" in state and "Live" in state
+    assert "cms-release-dot-published" in state
+    # live and unchanged in the working release v2: the pill must not read "Live v2"
+    label = element(state, "cms-release-state-label")
+    assert ">Unchanged in v2<" in label
+    assert "cms-release-state-release" not in state
     live_content = content_in(page, v1)
     edit = action_url(live_content, "edit")
     button = re.search(rf'<a href="{re.escape(edit)}\?next=[^"]*" class="([^"]*)"', html)
@@ -183,6 +187,16 @@ def test_live_page_in_branched_release_offers_edit_as_post(client, admin_user):
     # content that is live can be taken offline (hotfix) by a superuser, but not re-published
     assert action_url(live_content, "unpublish_now") in state
     assert action_url(live_content, "publish_now") not in state
+
+
+def test_live_page_with_the_live_release_as_working_release_reads_live_and_its_version(client, admin_user):
+    page, v1, _v2 = live_site(admin_user)
+    client.force_login(admin_user)
+    client.post(release_url("select", v1))  # work in the live release itself
+    state = state_menu(html_of(client, page.get_absolute_url("en")))
+    assert ">Live<" in element(state, "cms-release-state-label")
+    assert "v1" in element(state, "cms-release-state-release")
+    assert "Unchanged in" not in state
 
 
 def test_edit_mode_of_a_draft_offers_approve_and_the_other_actions(client, admin_user):
