@@ -268,3 +268,20 @@ def test_unregistered_content_is_skipped_and_reported(dv_site):
         )
     report = services.import_djangocms_versioning()
     assert report.skipped == {"auth.user": 1}
+
+
+@pytest.mark.parametrize(
+    ("names", "code"),
+    [
+        ({"release_version": "two words"}, "version_invalid_character"),
+        ({"open_release_version": "x" * 101}, "version_too_long"),
+        ({"release_version": "v" + "x" * 95}, "version_too_long"),  # its history names are too long
+        ({"open_release_version": "TAKEN"}, "version_taken"),
+    ],
+)
+def test_names_follow_the_release_name_rule(dv_site, names, code):
+    services.create_release("taken")
+    with pytest.raises(ValidationError) as error:
+        services.import_djangocms_versioning(**names)
+    assert error.value.code == code
+    assert list(Release.objects.values_list("version", flat=True)) == ["taken"]

@@ -40,6 +40,7 @@ from ..audit import record
 from ..constants import APPROVED, DRAFT, Action
 from ..models import AuditEntry, Release, Version
 from ..permissions import require_release_permission
+from ..validators import clashing_version, quote_name, validate_release_version
 from ._common import _db_for, _error, _user
 from .deploy import deploy_release
 from .releases import create_release, deprecate_release, lock_release
@@ -147,6 +148,7 @@ def import_djangocms_versioning(
     plans = [(grouping, *grouping.plan()) for grouping in groupings]
     history_depth = max((len(history) for *_ignored, history in plans), default=0)
     report.history_releases = [f"{release_version}-history-{depth}" for depth in range(1, history_depth + 1)]
+    _require_free_names([release_version, open_release_version, *report.history_releases])
     for grouping, imported, live, draft, history in plans:
         if imported is not None:
             report.live += live
@@ -266,6 +268,23 @@ def _require_empty_site() -> None:
             "releases_not_empty",
             releases=", ".join(holding),
         )
+
+
+def _require_free_names(names: list[str]) -> None:
+    """Every release name the import would create follows the release name rule and is free.
+
+    :raises ValidationError: a name breaks the rule, or is taken (ignoring case).
+    """
+    for name in names:
+        validate_release_version(name)
+        taken = clashing_version(name)
+        if taken is not None:
+            raise _error(
+                "A release called %(version)s exists already; choose other names with "
+                "--release-version and --open-release-version.",
+                "version_taken",
+                version=quote_name(taken),
+            )
 
 
 # -- writing ------------------------------------------------------------------------------
