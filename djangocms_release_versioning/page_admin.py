@@ -39,10 +39,10 @@ from .constants import (
     INDICATOR_PUBLISHED,
     INDICATOR_UNPUBLISHED,
 )
-from .context import get_working_release
+from .context import get_live_release_id, get_working_release
 from .indicators import prefetch_indicators
 from .managers import release_condition
-from .models import Version
+from .models import Release, Version
 from .pages import (
     blocking_versions,
     editable_content,
@@ -230,9 +230,19 @@ class PageContentAdminMixin(ReleaseContentAdminMixin):
         prefetch_page_states(pages)
         return super().get_tree_rows(request, pages, language, *args, **kwargs)
 
+    #: django CMS' page tree with a line above it naming the release it shows.
+    change_list_template = "djangocms_release_versioning/admin/page_tree.html"
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         request._release_page_tree = True
-        return super().changelist_view(request, extra_context)
+        working = get_working_release()
+        live_id = get_live_release_id()
+        tree_release = {
+            "release": working,
+            "is_live": working is not None and working.pk == live_id,
+            "live": Release.objects.filter(pk=live_id).first() if live_id is not None else None,
+        }
+        return super().changelist_view(request, {**(extra_context or {}), "tree_release": tree_release})
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         """All rows; the page tree itself (search) shows the working release's rows only."""

@@ -130,3 +130,17 @@ def test_the_audit_trail_names_the_content_not_its_grouping_key(german):
         services.transition(draft, "mark_future", user=german)
     entry = AuditEntry.objects.filter(release=v2, action="status_change").latest("pk")
     assert entry.object_repr == "About (en)"
+
+
+# -- readable everywhere -------------------------------------------------------------------
+
+
+def test_the_page_tree_names_the_release_it_shows(client, german):
+    _page, v1, v2 = live_site(german)
+    tree = reverse("admin:cms_pagecontent_changelist")
+    line = element(page_of(client, tree), "rv-tree-release")
+    assert "zeigt Release" in line and f'href="{release_url("change", v2)}">v2</a>' in line
+    assert "Live-Release ist v1" in line
+    client.post(release_url("select", v1))
+    line = element(page_of(client, tree), "rv-tree-release")
+    assert f'href="{release_url("change", v1)}">v1</a>' in line and "das Live-Release" in line
