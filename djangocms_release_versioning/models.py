@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .constants import APPROVED, DRAFT, FUTURE, Action, Status
@@ -515,6 +515,40 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.release_version} {self.object_repr}".strip()
+
+    @property
+    def from_label(self) -> str:
+        """``from_state`` in the editor's language (states are translated, release names not)."""
+        return _audit_state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        """``to_state`` in the editor's language (states are translated, release names not)."""
+        return _audit_state_label(self.to_state)
+
+
+#: The states the audit trail records (``from_state``/``to_state``) -> their label.
+AUDIT_STATE_LABELS = {
+    DRAFT: pgettext_lazy("audit state", "draft"),
+    FUTURE: pgettext_lazy("audit state", "parked"),
+    APPROVED: pgettext_lazy("audit state", "approved"),
+    "open": pgettext_lazy("audit state", "open"),
+    "locked": pgettext_lazy("audit state", "locked"),
+    "deprecated": pgettext_lazy("audit state", "deprecated"),
+    "deleted": pgettext_lazy("audit state", "deleted"),
+    "deploy": pgettext_lazy("audit state", "deploy"),
+    "rollback": pgettext_lazy("audit state", "rollback"),
+    "pending": pgettext_lazy("audit state", "pending"),
+    "failed": pgettext_lazy("audit state", "failed"),
+    "cancelled": pgettext_lazy("audit state", "cancelled"),
+}
+
+
+def _audit_state_label(state: str) -> str:
+    hidden = state.endswith(" (hidden)")
+    name = state.removesuffix(" (hidden)")
+    label = str(AUDIT_STATE_LABELS.get(name, name))
+    return gettext("%(state)s (hidden)") % {"state": label} if hidden else label
 
 
 class ScheduleStatus(models.TextChoices):

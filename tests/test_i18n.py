@@ -112,6 +112,9 @@ def test_the_german_release_page_shows_german_labels_and_names_objects(client, g
     assert "Release abgezweigt" in trail and "Entwurf erstellt" in trail  # the actions, in German
     assert "About (en)" in trail  # the object by its name
     assert '[1,"en"]' not in trail and "pagecontent" not in trail
+    # states in German, release names as they are
+    assert "freigegeben → Entwurf" in trail and "v1 → offen" in trail
+    assert "approved" not in trail and "draft" not in trail
 
 
 def test_the_german_toolbar_shows_the_release_menu_in_german(client, german):
