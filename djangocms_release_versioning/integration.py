@@ -327,11 +327,13 @@ def install_rest_preview() -> None:
     :mod:`.rest`); without this its page serializer fails on a page that has no live URL."""
     if not apps.is_installed("djangocms_rest"):
         return
+    from cms import cms_menus
     from cms.models import Page
     from djangocms_rest import views, views_base
 
-    from .rest import install_preview_marks, preview_api_endpoint, preview_get_object
+    from .rest import install_preview_marks, prefetch_menu_urls, preview_api_endpoint, preview_get_object
 
+    cms_menus.get_visible_page_contents = prefetch_menu_urls(cms_menus.get_visible_page_contents)
     install_preview_marks(views_base.BaseAPIMixin)
     views.get_object = preview_get_object(views.get_object)
     if hasattr(Page, "get_api_endpoint"):

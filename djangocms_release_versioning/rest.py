@@ -144,3 +144,34 @@ def install_preview_marks(mixin: type) -> None:
     mixin.initial = initial
     mixin.dispatch = dispatch
     mixin.release_working_path = True
+
+
+def prefetch_menu_urls(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap django CMS' ``cms_menus.get_visible_page_contents``: in edit and preview mode, read
+    the PageUrls of the menu's pages in one query.
+
+    django CMS skips that prefetch in those modes (its menu links to the edit endpoints), but
+    djangocms-rest's menu hook reads every node's path, one query per page otherwise.
+    """
+    if getattr(original, "release_working_path", False):
+        return original
+
+    @functools.wraps(original)
+    def get_visible_page_contents(request: Any, page_contents: Any, site: Any) -> Any:
+        visible = original(request, page_contents, site)
+        toolbar = getattr(request, "toolbar", None)
+        if toolbar is None or not (toolbar.edit_mode_active or toolbar.preview_mode_active):
+            return visible
+        from cms.models import PageUrl
+
+        pages = [content.page for content in visible if not content.page.urls_cache]
+        if pages:
+            urls: dict[int, dict[str, PageUrl]] = {page.pk: {} for page in pages}
+            for url in PageUrl.objects.filter(page_id__in=list(urls)):
+                urls[url.page_id][url.language] = url
+            for page in pages:
+                page.urls_cache = urls[page.pk]
+        return visible
+
+    get_visible_page_contents.release_working_path = True
+    return get_visible_page_contents
