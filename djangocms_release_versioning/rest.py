@@ -6,7 +6,9 @@ the working release without help. What it cannot know: a page new in the working
 no :class:`~cms.models.PageUrl` yet (PageUrls follow the live release, see :mod:`.pages`).
 This module gives such a page the path it has in the working release, for the API links of a
 staff preview (:func:`preview_api_endpoint`) and for the page detail endpoint
-(:func:`preview_get_object`); :mod:`.integration` installs both.
+(:func:`preview_get_object`), both active only in requests marked by
+:func:`install_preview_marks`. :func:`prefetch_menu_urls` keeps staff menus at one PageUrl
+query. :mod:`.integration` installs them all.
 """
 
 from __future__ import annotations
