@@ -9,6 +9,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from djangocms_release_versioning import services
 from djangocms_release_versioning.context import use_release
@@ -80,7 +81,10 @@ def german(client, db):
     user = make_user("redakteurin", superuser=True)
     client.force_login(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
-    return user
+    before = translation.get_language()
+    yield user
+    # LocaleMiddleware leaves German active in this thread: later tests expect the default
+    translation.activate(before)
 
 
 def page_of(client, url: str, *, admin: bool = True) -> str:
