@@ -54,7 +54,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 docs:
-	$(BIN)/sphinx-build -q -W -b html docs docs/_build/html
+	$(BIN)/sphinx-build -q -n -W -b html docs docs/_build/html
 
 ## make demo: create, seed and serve the demo site on http://127.0.0.1:8000/ (make demo PORT=8001: another port)
 PORT ?= 8000

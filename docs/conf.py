@@ -39,6 +39,12 @@ intersphinx_mapping = {
     "djangocms": ("https://docs.django-cms.org/en/latest/", str(INVENTORIES / "django-cms-5.1.inv")),
 }
 nitpicky = True
+# Documented by neither Django's nor django CMS's docs (models that have no reference page,
+# the exceptions Django creates per model).
+nitpick_ignore = [
+    ("py:class", "cms.models.PageUrl"),
+    ("py:exc", "Release.DoesNotExist"),
+]
 
 exclude_patterns = ["_build"]
 root_doc = "index"
