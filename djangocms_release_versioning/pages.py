@@ -186,7 +186,6 @@ def copy_translations(
     :raises ValidationError: no editable working release, or a write was refused.
     """
     from cms.models import Page, PageContent
-    from django.db import transaction
 
     from .context import get_working_release
 
