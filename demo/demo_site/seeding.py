@@ -45,6 +45,7 @@ def site_domain() -> str:
         raise ValueError(f"PORT must be a port number between 1 and 65535, not {port!r}.")
     return f"127.0.0.1:{int(port)}"
 
+
 #: key: {language: (title, text)}; created in this order, the first becomes the home page.
 PAGES: dict[str, dict[str, tuple[str, str]]] = {
     "home": {
