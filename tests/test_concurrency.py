@@ -252,12 +252,19 @@ def _assert_one_copy(edit: EditCase, draft: ArticleContent) -> None:
 
 
 def _locked_release(version: str) -> Release:
-    """A locked release with one approved article titled after the release."""
+    """A locked release with one approved article titled after the release.
+
+    Each replaces the site of the one before (confirming that its article goes offline).
+    """
     release = services.create_release(version)
     with use_release(release):
         ArticleContentFactory(title=f"article of {version}")
     services.approve_release(release)
-    return services.lock_release(release)
+    return services.lock_release(release, allow_offline=True)
+
+
+def _deploy(release: Release) -> None:
+    services.deploy_release(release, allow_offline=True, allow_revert=True)
 
 
 @contextmanager
@@ -281,12 +288,10 @@ def deploy_intervals() -> Iterator[list[tuple[str, float, float]]]:
 def test_racing_deploys_are_serialised_and_both_recorded(already_live: bool) -> None:
     initial = _locked_release("v0") if already_live else None
     if initial is not None:
-        services.deploy_release(initial)
+        _deploy(initial)
     first, second = _locked_release("va"), _locked_release("vb")
     with deploy_intervals() as intervals:
-        workers = run_together(
-            lambda: services.deploy_release(first), lambda: services.deploy_release(second)
-        )
+        workers = run_together(lambda: _deploy(first), lambda: _deploy(second))
     assert [w.error for w in workers] == [None, None]
     (early, _, early_end), (late, late_start, _) = sorted(intervals, key=lambda i: i[1])
     assert early_end <= late_start, "the two deploys overlapped"
