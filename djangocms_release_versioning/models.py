@@ -298,8 +298,11 @@ class Version(models.Model):
                 name="release_versioning_content",
             ),
             # Only changed rows are indexed: a deploy reads what changed since the branch.
+            # ``inherited`` is a column of the index too, for databases that ignore the
+            # condition (MariaDB/MySQL): there it is a plain index that still finds only the
+            # changed rows.
             models.Index(
-                fields=["release"],
+                fields=["release", "inherited"],
                 condition=Q(inherited=False),
                 name="release_versioning_changed",
             ),

@@ -21,7 +21,9 @@ from djangocms_release_versioning.constants import APPROVED, DRAFT, Action
 from djangocms_release_versioning.models import AuditEntry, Deployment, Release, Version
 from tests.testapp.models import Article, ArticleContent, Snippet, SnippetContent
 
-pytestmark = pytest.mark.django_db
+# transaction=True: MariaDB commits DDL at once, so the table and its rows must be cleaned up
+# by flushing, not by rolling back.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 T0 = dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC)
 

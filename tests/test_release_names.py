@@ -241,6 +241,10 @@ def before_0004():
     _migrate(latest)
 
 
+@pytest.mark.skipif(
+    connection.vendor == "mysql",
+    reason="MariaDB's default collation ignores case: names differing only in case cannot exist there",
+)
 @pytest.mark.django_db(transaction=True)
 def test_migration_reports_bad_names_and_renames_case_clashes(before_0004, capsys, caplog):
     historical = before_0004.get_model(APP, "Release")

@@ -1,6 +1,9 @@
-# Reserved for deploy guards (issues 8.7, 10.1, 15.3); filled in by the change that needs it.
+# The index of changed rows gains the ``inherited`` column: MariaDB and MySQL ignore an index
+# condition, and there a plain index on (release, inherited) still finds only changed rows
+# (issue 14). On PostgreSQL and SQLite it stays a partial index. (This number was reserved for
+# the deploy guards, which needed no schema change.)
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -8,4 +11,14 @@ class Migration(migrations.Migration):
         ("djangocms_release_versioning", "0007_live_snapshot"),
     ]
 
-    operations = []
+    operations = [
+        migrations.RemoveIndex(model_name="version", name="release_versioning_changed"),
+        migrations.AddIndex(
+            model_name="version",
+            index=models.Index(
+                condition=models.Q(("inherited", False)),
+                fields=["release", "inherited"],
+                name="release_versioning_changed",
+            ),
+        ),
+    ]
