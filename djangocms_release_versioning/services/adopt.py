@@ -223,21 +223,26 @@ def _plan(live: Release | None, report: AdoptionReport) -> Plan:
     return plans
 
 
+def _approved_version(release: Release, item: Any, key: str, object_id: int, now: Any, by: Any) -> Version:
+    """An approved, active Version of an adopted row (not saved)."""
+    return Version(
+        release=release,
+        content_type_id=item.content_type.pk,
+        object_id=object_id,
+        grouping_key=key,
+        status=APPROVED,
+        active=True,
+        inherited=False,
+        modified=now,
+        modified_by=by,
+    )
+
+
 def _add_versions(release: Release, plans: list[tuple], user: AbstractBaseUser | None) -> None:
     now, by = timezone.now(), _user(user)
     Version.objects.bulk_create(
         [
-            Version(
-                release=release,
-                content_type_id=item.content_type.pk,
-                object_id=object_id,
-                grouping_key=key,
-                status=APPROVED,
-                active=True,
-                inherited=False,
-                modified=now,
-                modified_by=by,
-            )
+            _approved_version(release, item, key, object_id, now, by)
             for item, rows in plans
             for key, object_id in rows
         ],
@@ -258,17 +263,7 @@ def _follow(release: Release, plans: list[tuple], user: AbstractBaseUser | None)
                 )
             )
             new += [
-                Version(
-                    release=other,
-                    content_type_id=item.content_type.pk,
-                    object_id=object_id,
-                    grouping_key=key,
-                    status=APPROVED,
-                    active=True,
-                    inherited=False,
-                    modified=now,
-                    modified_by=by,
-                )
+                _approved_version(other, item, key, object_id, now, by)
                 for key, object_id in rows
                 if key not in present
             ]

@@ -191,11 +191,11 @@ def _read_versions(using: str) -> Iterator[DVVersion]:
         for row in cursor.fetchall():
             values = dict(zip(DV_COLUMNS, row, strict=True))
             for name in ("created", "modified"):
-                values[name] = _aware(values[name], connection)
+                values[name] = _aware(values[name])
             yield DVVersion(pk=values.pop("id"), **values)
 
 
-def _aware(value: Any, connection: Any) -> Any:
+def _aware(value: Any) -> Any:
     """Datetimes from a raw cursor: SQLite returns strings, and naive values are UTC."""
     if isinstance(value, str):
         value = parse_datetime(value)
@@ -313,7 +313,6 @@ def _write(plans: list[tuple], report: ImportReport, *, user: AbstractBaseUser |
     deploy_release.unchecked(imported, user=user)
     _write_open_release(plans, report, imported, user=user)
     _write_history(plans, report, user=user)
-    imported.refresh_from_db()
 
 
 def _write_open_release(plans: list[tuple], report: ImportReport, imported: Release, *, user) -> None:
