@@ -5,6 +5,10 @@ Each listed page's ``.. code-block:: console`` blocks are read in order: every
 output line the docs show must appear in what the command printed (in order; fingerprints
 normalised). A block preceded by the comment ``.. docs-test: skip`` is illustration only.
 What editors do between two commands (the docs say it in words) is done by the hooks below.
+
+A walk-through runs on one site from its first command to its last. A page whose sections
+each tell their own example (the commands reference, scheduling and pruning) runs each
+section on a fresh site of its own, built as the section's text says.
 """
 
 from __future__ import annotations
@@ -13,27 +17,52 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from cms.models import Page, PageContent
 from django.core.management import CommandError, call_command
 
 from djangocms_release_versioning import services
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.models import Release
+from tests.test_alias import make_static_alias
+from tests.test_guards import start_over
+from tests.test_import_djangocms_versioning import DVSite, _create_table, _drop_table
+
+# A fixture: the history the pruning example prunes (``request.getfixturevalue("site")``).
+from tests.test_pruning import site  # noqa: F401
 from tests.test_toolbar_support import content_in, make_page, make_user, ship
 
 pytestmark = pytest.mark.django_db
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PROMPT = "$ python manage.py "
+EXIT_STATUS = "$ echo $?"
 SKIP = ".. docs-test: skip"
-#: The walk-throughs this module runs.
-PAGES = ["howto/first-release.rst", "howto/parallel-releases.rst"]
+#: The pages this module runs.
+PAGES = [
+    "howto/first-release.rst",
+    "howto/parallel-releases.rst",
+    "reference/commands.rst",
+    "howto/scheduling-and-pruning.rst",
+    "howto/from-djangocms-versioning.rst",
+]
 HEX = re.compile(r"\b[0-9a-f]{12,64}\b")
-#: Row ids (``#12``) differ from database to database.
-ROW_ID = re.compile(r"#\d+\b")
+#: Row ids differ from database to database: ``#12``, a grouping key ``[3,"en"]``, ``content 3,
+#: version 10`` and the ids of the JSON report.
+ROW_IDS = (
+    (re.compile(r"#\d+\b"), "#N"),
+    (re.compile(r'\[\d+,(\\?")'), r"[N,\1"),
+    (re.compile(r"\bcontent \d+, version \d+"), "content N, version N"),
+    (re.compile(r'"(object_id|deployment)": \d+'), r'"\1": N'),
+)
+#: An RST section title's underline.
+UNDERLINE = re.compile(r"([=\-~^])\1{2,}")
 
 
 @dataclass
@@ -41,6 +70,10 @@ class Step:
     command: str
     expected: list[str] = field(default_factory=list)
     line: int = 0
+    #: The title of the section the command is in.
+    section: str = ""
+    #: The exit status the docs show with ``$ echo $?`` after the command, if they do.
+    exit_status: int | None = None
 
 
 def steps(page: str, *, include_skipped: bool = False) -> list[Step]:
@@ -48,6 +81,7 @@ def steps(page: str, *, include_skipped: bool = False) -> list[Step]:
     lines = (DOCS / page).read_text().splitlines()
     found: list[Step] = []
     skip_next = False
+    section = ""
     index = 0
     while index < len(lines):
         text = lines[index].strip()
@@ -59,29 +93,46 @@ def steps(page: str, *, include_skipped: bool = False) -> list[Step]:
             while index < len(lines) and (not lines[index].strip() or lines[index].startswith("   ")):
                 index += 1
             if include_skipped or not skip_next:
-                found.extend(_block_steps(lines[block_start:index], block_start))
+                found.extend(_block_steps(lines[block_start:index], block_start, section))
             skip_next = False
             continue
+        elif text and index + 1 < len(lines) and UNDERLINE.fullmatch(lines[index + 1].strip()):
+            section = text
         index += 1
     return found
 
 
-def _block_steps(block: list[str], offset: int) -> list[Step]:
+def sections(page: str) -> list[str]:
+    """The titles of ``page``'s sections that hold commands, in order."""
+    return list(dict.fromkeys(step.section for step in steps(page)))
+
+
+def _block_steps(block: list[str], offset: int, section: str) -> list[Step]:
     result: list[Step] = []
+    status_follows = False
     for number, raw in enumerate(block, start=offset + 1):
         text = raw.strip()
         if text.startswith(PROMPT):
-            result.append(Step(text[len(PROMPT) :], line=number))
+            result.append(Step(text[len(PROMPT) :], line=number, section=section))
+        elif text == EXIT_STATUS:
+            status_follows = True
+        elif status_follows and text:
+            result[-1].exit_status = int(text)
+            status_follows = False
         elif text and not text.startswith(("#", "$")) and result:
             result[-1].expected.append(text)
     return result
 
 
 def normalise(text: str) -> str:
-    return ROW_ID.sub("#N", HEX.sub("HEX", " ".join(text.split())))
+    text = HEX.sub("HEX", " ".join(text.split()))
+    for pattern, replacement in ROW_IDS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
-def run(step: Step) -> str:
+def run(step: Step) -> tuple[str, int]:
+    """What ``step``'s command printed, and its exit status."""
     name, *args = shlex.split(step.command)
     out, err = StringIO(), StringIO()
     options = {}
@@ -92,10 +143,11 @@ def run(step: Step) -> str:
     try:
         call_command(name, *args, stdout=out, stderr=err, **options)
     except CommandError as error:
-        return f"CommandError: {error}"
+        # What manage.py prints (after whatever the command wrote before it refused).
+        return f"{out.getvalue()}{err.getvalue()}CommandError: {error}", 1
     printed = out.getvalue() + err.getvalue()
     # A terminal echoes what the operator typed, and the line ends there.
-    return printed.replace("to confirm: ", f"to confirm: {answer}\n", 1) if prompt else printed
+    return (printed.replace("to confirm: ", f"to confirm: {answer}\n", 1) if prompt else printed), 0
 
 
 class Terminal(StringIO):
@@ -105,26 +157,34 @@ class Terminal(StringIO):
         return True
 
 
-def test_every_command_of_the_walk_throughs_is_in_a_console_block():
+def test_every_command_of_the_pages_is_in_a_console_block():
     """A ``$ python manage.py`` line outside a console block would silently not run."""
     for page in PAGES:
         assert (DOCS / page).read_text().count(PROMPT) == len(steps(page, include_skipped=True)), page
 
 
-def check(page: str, hooks: dict[str, Callable[[], None]]) -> None:
-    """Run ``page``'s commands; ``hooks[command]`` runs before the first ``command``,
+Hooks = dict[str, Callable[[], None]]
+
+
+def check(page: str, hooks: Hooks, *, section: str | None = None) -> None:
+    """Run ``page``'s commands (only those of ``section`` if given); ``hooks[""]`` runs
+    before the first of them, ``hooks[command]`` before the first ``command``,
     ``hooks[command + "#2"]`` before the second one."""
     seen: dict[str, int] = {}
+    if "" in hooks:
+        hooks[""]()
     for step in steps(page):
+        if section is not None and step.section != section:
+            continue
         seen[step.command] = seen.get(step.command, 0) + 1
         key = step.command if seen[step.command] == 1 else f"{step.command}#{seen[step.command]}"
         if key in hooks:
             hooks[key]()
-        output = run(step)
+        output, status = run(step)
         documented_error = any(line.startswith("CommandError") for line in step.expected)
-        assert documented_error or not output.startswith("CommandError"), (
-            f"{page}:{step.line}: `{step.command}` failed:\n{output}"
-        )
+        assert documented_error or status == 0, f"{page}:{step.line}: `{step.command}` failed:\n{output}"
+        if step.exit_status is not None:
+            assert status == step.exit_status, f"{page}:{step.line}: `{step.command}` exited {status}"
         printed = normalise(output)
         position = 0
         for segment in _segments(step.expected):
@@ -190,13 +250,13 @@ class FirstRelease:
 
 
 def test_first_release_walk_through_runs_as_documented():
-    site = FirstRelease()
+    editors = FirstRelease()
     check(
         "howto/first-release.rst",
         {
-            "approve_release --release-version v1": site.edit_v1,
-            "approve_release --release-version v1#2": site.change_v1_after_unlocking,
-            "approve_release --release-version v1.0.1": site.fix_typo_in_patch,
+            "approve_release --release-version v1": editors.edit_v1,
+            "approve_release --release-version v1#2": editors.change_v1_after_unlocking,
+            "approve_release --release-version v1.0.1": editors.fix_typo_in_patch,
         },
     )
     assert Release.objects.live().version == "v1"
@@ -248,3 +308,236 @@ def test_parallel_releases_walk_through_runs_as_documented():
     check("howto/parallel-releases.rst", {"deploy_release --release-version v3": parallel_releases_example})
     v3 = Release.objects.get(version="v3")
     assert v3.based_on.version == "v2" and not v3.is_locked
+
+
+# -- docs/reference/commands.rst ----------------------------------------------------------------
+
+#: When the examples with dates run: before the dates they schedule for (a one-digit day).
+FROZEN_AT = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def berlin_time(settings):
+    """The time zone the examples show times in."""
+    settings.TIME_ZONE = "Europe/Berlin"
+
+
+def freeze_clock(request: pytest.FixtureRequest) -> time_machine.Traveller:
+    """Stop the clock at ``FROZEN_AT`` until the test ends (it moves only when told to)."""
+    traveller = time_machine.travel(FROZEN_AT, tick=False)
+    request.addfinalizer(traveller.stop)
+    return traveller.start()
+
+
+def berlin(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(ZoneInfo("Europe/Berlin"))
+
+
+class ReferenceSite:
+    """The sites of the commands reference. Most examples start from v1, live with the pages
+    About us, Contact and Team; each method builds what one section's text says."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self.request = request
+        self.user = make_user("editor", superuser=True)
+
+    # -- building blocks -------------------------------------------------------------------
+
+    def v1_live(self) -> None:
+        with use_release(services.create_release("v1")):
+            self.about, self.contact, self.team = (
+                make_page(title, self.user) for title in ("About us", "Contact", "Team")
+            )
+        ship("v1")
+
+    def edit(self, page: Page, release: str, title: str | None = None) -> None:
+        """Give ``page`` a draft in ``release`` (with a new title)."""
+        draft = services.create_draft(content_in(page, release), user=self.user, release=release)
+        if title:
+            draft.title = title
+            draft.save()
+
+    def approve_and_lock(self, version: str, **confirmations: bool) -> None:
+        services.approve_release(version)
+        services.lock_release(version, **confirmations)
+
+    def spring_update(self) -> None:
+        """v1 live; v2 from it: About us changed, Team hidden, a new page Summer sale parked."""
+        self.v1_live()
+        services.create_release("v2", based_on="v1")
+        self.edit(self.about, "v2")
+        services.transition(content_in(self.team, "v2"), "deactivate", user=self.user, release="v2")
+        with use_release("v2"):
+            sale = make_page("Summer sale", self.user)
+        services.transition(content_in(sale, "v2"), "mark_future", user=self.user, release="v2")
+
+    # -- what each section's examples start from ---------------------------------------------
+
+    def v2_branched(self) -> None:
+        self.v1_live()
+        services.create_release("v2", based_on="v1")
+
+    def spring_update_approved(self) -> None:
+        self.spring_update()
+        services.approve_release("v2")
+
+    def about_us_patched(self) -> None:
+        """v1.1.0 from v1 with an unapproved change to About us."""
+        services.create_release("v1.1.0", based_on="v1")
+        self.edit(self.about, "v1.1.0")
+
+    def v2_live_and_v3_locked(self) -> None:
+        self.spring_update()
+        ship("v2")
+        services.create_release("v3", based_on="v2")
+        self.approve_and_lock("v3")
+
+    def v2_locked_and_v3_with_a_draft(self) -> None:
+        """v2 locked; v3 from it, with a draft of About us, locked with --allow-offline."""
+        self.spring_update()
+        self.approve_and_lock("v2")
+        services.create_release("v3", based_on="v2")
+        self.edit(self.about, "v3")
+        services.lock_release("v3", allow_offline=True)
+
+    def parallel(self) -> None:
+        """v2 and v3 from v1; v2 (About us and Contact changed) live; v3 changed Contact."""
+        self.v1_live()
+        services.create_release("v2", based_on="v1")
+        services.create_release("v3", based_on="v1")
+        self.edit(self.about, "v2", "About us \N{EN DASH} our new team")
+        self.edit(self.contact, "v2")
+        ship("v2")
+        self.edit(self.contact, "v3", "Contact \N{EN DASH} new address")
+
+    def unused_patch(self) -> None:
+        self.v1_live()
+        services.create_release("v1.0.1", based_on="v1")
+        self.edit(self.about, "v1.0.1")
+        self.approve_and_lock("v1.0.1")
+
+    def tampered_v3(self) -> None:
+        """v2 locked; v3 from it, Contact changed, locked; then Contact in v3 changed by an
+        UPDATE that went around the locks."""
+        self.spring_update()
+        self.approve_and_lock("v2")
+        services.create_release("v3", based_on="v2")
+        self.edit(self.contact, "v3")
+        self.approve_and_lock("v3")
+        PageContent._base_manager.filter(pk=content_in(self.contact, "v3").pk).update(title="Kontakt")
+
+    def v7_scheduled(self) -> None:
+        """v7 from v1, locked, scheduled for 09:00 on 1 February; the runner runs at 09:00:04."""
+        self.clock = freeze_clock(self.request)
+        self.v1_live()
+        services.create_release("v7", based_on="v1")
+        self.edit(self.contact, "v7")
+        self.approve_and_lock("v7")
+        services.schedule_deploy("v7", at=berlin("2027-02-01T09:00+01:00"))
+        self.clock.move_to(berlin("2027-02-01T09:00:04+01:00"))
+
+    def v8_scheduled_then_deprecated(self) -> None:
+        services.create_release("v8", based_on="v7")
+        self.edit(self.team, "v8")
+        self.approve_and_lock("v8")
+        services.schedule_deploy("v8", at=berlin("2027-02-01T10:00+01:00"))
+        services.deprecate_release("v8")
+        self.clock.move_to(berlin("2027-02-01T10:00:04+01:00"))
+
+    def pruning_history(self) -> None:
+        self.request.getfixturevalue("site")  # tests/test_pruning.py
+
+    def djangocms_versioning_site(self) -> None:
+        self.request.addfinalizer(_drop_table)
+        djangocms_versioning_site(self.user)
+
+    def content_without_releases(self) -> None:
+        content_without_releases(self.user)
+
+    #: section → what its examples start from.
+    SETUP = {
+        "Common options and behaviour": "v2_branched",
+        "create_release": "v1_live",
+        "approve_release": "spring_update",
+        "lock_release": "spring_update_approved",
+        "unlock_release": "v2_live_and_v3_locked",
+        "deploy_release": "v2_locked_and_v3_with_a_draft",
+        "rebase_release": "parallel",
+        "deprecate_release": "unused_patch",
+        "verify_release": "tampered_v3",
+        "run_scheduled_deploys": "v7_scheduled",
+        "prune_releases": "pruning_history",
+        "import_djangocms_versioning": "djangocms_versioning_site",
+        "adopt_existing_content": "content_without_releases",
+    }
+
+    def hooks(self, section: str) -> Hooks:
+        """What happens before the examples of ``section`` (``""``: before the first)."""
+        return {
+            "": getattr(self, self.SETUP[section]),
+            "lock_release --release-version v1.1.0": self.about_us_patched,
+            "run_scheduled_deploys#2": self.v8_scheduled_then_deprecated,
+        }
+
+
+COMMANDS = "reference/commands.rst"
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        pytest.param(
+            section,
+            # MariaDB commits DDL at once: the djangocms-versioning table is cleaned up by flushing.
+            marks=[pytest.mark.django_db(transaction=True)] if section.startswith("import") else [],
+        )
+        for section in sections(COMMANDS)
+    ],
+)
+def test_commands_reference_runs_as_documented(section, request, berlin_time):
+    check(COMMANDS, ReferenceSite(request).hooks(section), section=section)
+
+
+# -- sites that djangocms-versioning or no versioning left ---------------------------------------
+
+
+PAGES_OF_THE_OLD_SITE = ("Home", "About us", "Team", "Contact")
+
+
+def content_without_releases(user) -> None:
+    """Pages Home, About us, Team and Contact and the static alias footer, as a site without
+    this package has them: content rows that no release holds."""
+    with use_release(services.create_release("v1")):
+        for title in PAGES_OF_THE_OLD_SITE:
+            make_page(title, user)
+        make_static_alias(user)
+    start_over()
+
+
+def djangocms_versioning_site(user) -> None:
+    """What djangocms-versioning left (its version table, tests/test_import_djangocms_versioning.py):
+    Home and Contact published, each with a newer draft; About us published, with an older
+    archived version; Team unpublished; the footer published."""
+    with use_release(services.create_release("v1")):
+        home, about, team, contact = (make_page(title, user) for title in PAGES_OF_THE_OLD_SITE)
+        footer = make_static_alias(user)
+    ship("v1")
+    services.create_release("v2", based_on="v1")
+    older = {page: content_in(page, "v1") for page in (home, about, team, contact)}
+    newer = {
+        page: services.create_draft(older[page], user=user, release="v2") for page in (home, about, contact)
+    }
+    start_over()
+    _create_table()
+    table = DVSite(user)
+    for content, state, number in (
+        (older[home], "published", 1),
+        (newer[home], "draft", 2),
+        (older[about], "archived", 1),
+        (newer[about], "published", 2),
+        (older[team], "unpublished", 1),
+        (older[contact], "published", 1),
+        (newer[contact], "draft", 2),
+        (footer, "published", 1),
+    ):
+        table.version(content, state, number=number, days=number)
