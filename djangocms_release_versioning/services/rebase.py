@@ -184,11 +184,15 @@ def _take(release: Release, live: Release, rows: list[DivergedRow]) -> None:
     }
     for content_type_id, grouping_keys in update.items():
         for start in range(0, len(grouping_keys), _BATCH):
-            Version.objects.filter(
+            batch = Version.objects.filter(
                 release=release,
                 content_type_id=content_type_id,
                 grouping_key__in=grouping_keys[start : start + _BATCH],
-            ).update(**values, inherited=True, fingerprint="")
+            )
+            # Two statements: the database clears ``inherited`` when an inherited row's
+            # content changes (migration 0009), so the flag is set after the change.
+            batch.update(**values, fingerprint="")
+            batch.update(inherited=True)
 
 
 def _fix_flags(release: Release, own_path: list[int], fork_id: int, report: RebaseReport) -> None:
