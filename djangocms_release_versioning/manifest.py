@@ -116,9 +116,9 @@ def _classify(old: Version | None, new: Version | None) -> str | None:
 def _changes_since_branch(previous: Release, release: Release) -> list[Change]:
     """Fast path for a release branched from the live one: only rows changed since the
     branch can differ (copied rows keep ``inherited=True`` until they change)."""
-    from .models import Version
+    from .fingerprint import changed_rows
 
-    changed = list(Version.objects.filter(release=release, inherited=False))
+    changed = changed_rows(release)  # read through the index of changed rows, O(changes)
     keys = {(v.content_type_id, v.grouping_key) for v in changed}
     old_versions = fetch_versions(previous, keys)
     changes = []

@@ -13,7 +13,7 @@ from ..audit import record
 from ..constants import APPROVED, DRAFT, Action
 from ..context import resolve_release
 from ..locking import lock_release_row
-from ..models import Release, Version
+from ..models import AuditEntry, Release, Version
 from ..signals import release_created, release_locked
 from ..validators import clashing_version, validate_release_version, version_taken_error
 from ._common import _db_for, _error, _fresh, _require_editable, _requires, _user
@@ -137,6 +137,12 @@ def lock_release(
 ) -> Release:
     """Make ``release`` immutable and record the fingerprint of everything it contains.
 
+    Cost: for a release branched from a locked base it follows the number of rows changed
+    since the base, not the size of the release (DESIGN §8): only the changed rows are read
+    and digested, the row count of the audit entry is the base's plus the groupings added,
+    and the lock guard reads the changed rows when the base is the live release (otherwise
+    it compares the two releases in full).
+
     :param allow_offline: confirm that content live now may go offline when this release is
         deployed although its row here is a draft, parked or missing (guard
         ``would_go_offline``, see :mod:`~djangocms_release_versioning.guards`); the
@@ -174,7 +180,7 @@ def lock_release(
             from_state="open",
             to_state="locked",
             details={
-                "versions": Version.objects.filter(release=release).count(),
+                "versions": _version_count(release, versions),
                 "digested": len(versions),
                 "fingerprint": release.fingerprint,
                 **guards.audit_details(findings),
@@ -220,16 +226,27 @@ def check_unlock(release: Release) -> None:
         )
 
 
-def _reconcile_inherited(release: Release) -> int:
-    """Clear ``inherited`` on rows that differ from the base release (one UPDATE).
+#: Databases on which migration 0009 installs the trigger that clears ``inherited`` when an
+#: inherited row's ``object_id``, ``status`` or ``active`` changes.
+_INHERITED_TRIGGER_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
 
-    Services clear the flag on every change; this also catches rows changed behind their
-    back (QuerySet ``update()``) before the release is locked, so the deploy fast path
-    that trusts the flag never misses a change.
+
+def _reconcile_inherited(release: Release) -> int:
+    """Clear ``inherited`` on rows that cannot be equal to the base release.
+
+    Services clear the flag on every change; rows changed behind their back (QuerySet
+    ``update()``, raw SQL) lose it in the database itself (the trigger of migration 0009), so
+    on SQLite, PostgreSQL and MariaDB/MySQL only a release without a base is left to handle
+    (all its rows count as changed). On other databases every inherited row is compared with
+    the base in one UPDATE (cost follows the size of the release).
+
+    :returns: the number of rows whose flag was cleared.
     """
     candidates = Version.objects.filter(release=release, inherited=True)
     if release.based_on_id is None:
         return candidates.update(inherited=False)
+    if connections[_db_for(Version)].vendor in _INHERITED_TRIGGER_VENDORS:
+        return 0
     same_in_base = Version.objects.filter(
         release_id=release.based_on_id,
         content_type_id=OuterRef("content_type_id"),
@@ -239,6 +256,39 @@ def _reconcile_inherited(release: Release) -> int:
         active=OuterRef("active"),
     )
     return candidates.exclude(Exists(same_in_base)).update(inherited=False)
+
+
+def _version_count(release: Release, changed: list[Version]) -> int:
+    """How many Versions ``release`` holds, given its ``changed`` rows (``inherited=False``).
+
+    Without removals every grouping of the base is in the release (inherited or changed), so
+    the count is the base's (from the base's lock entry) plus the changed rows whose grouping
+    the base does not have: one query per content type of the changed rows. A release
+    without a base, with removals, or whose base has no lock entry is counted in full.
+    """
+    full = Version.objects.filter(release=release)
+    if release.based_on_id is None or release.has_removals:
+        return full.count()
+    entry = (
+        AuditEntry.objects.filter(release_id=release.based_on_id, action=Action.LOCK_RELEASE)
+        .order_by("-created_at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    if not isinstance(entry, dict) or not isinstance(entry.get("versions"), int):
+        return full.count()
+    keys: dict[int, list[str]] = {}
+    for version in changed:
+        keys.setdefault(version.content_type_id, []).append(version.grouping_key)
+    in_base = 0
+    for content_type_id, grouping_keys in keys.items():
+        for start in range(0, len(grouping_keys), 500):
+            in_base += Version.objects.filter(
+                release_id=release.based_on_id,
+                content_type_id=content_type_id,
+                grouping_key__in=grouping_keys[start : start + 500],
+            ).count()
+    return entry["versions"] + len(changed) - in_base
 
 
 @_requires("unlock")
