@@ -498,6 +498,80 @@ def test_commands_reference_runs_as_documented(section, request, berlin_time):
     check(COMMANDS, ReferenceSite(request).hooks(section), section=section)
 
 
+# -- docs/howto/scheduling-and-pruning.rst ------------------------------------------------------
+
+
+class LongRunningSite:
+    """The sites of scheduling-and-pruning.rst."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self.request = request
+        self.user = make_user("editor", superuser=True)
+        self.pages: list[Page] = []
+
+    def release(self, version: str, base: str | None, edit: int | None = None) -> None:
+        """``version`` branched from ``base`` (or a first, empty one) with a draft of page
+        number ``edit``."""
+        services.create_release(version, based_on=base)
+        if edit is not None:
+            services.create_draft(content_in(self.pages[edit], version), user=self.user, release=version)
+
+    def v6_live_v5_before_and_v7_locked(self) -> None:
+        freeze_clock(self.request)
+        with use_release(services.create_release("v5")):
+            self.pages = [make_page(title, self.user) for title in ("Home", "Events")]
+        ship("v5")
+        self.release("v6", "v5", edit=1)
+        ship("v6")
+        self.release("v7", "v6", edit=0)
+        services.approve_release("v7")
+        services.lock_release("v7")
+
+    def years_of_releases(self) -> None:
+        """v1-old, an abandoned first attempt (locked, deprecated); v1 to v10 each branched
+        from the one before and deployed in turn; v2-hotfix-1, published now while v2 was
+        live and v3 in progress; v3-experiment, branched from v3, locked and deprecated;
+        v11 open."""
+        self.release("v1-old", None)
+        with use_release("v1-old"):
+            make_page("Welcome", self.user)
+        services.approve_release("v1-old")
+        services.lock_release("v1-old")
+        services.deprecate_release("v1-old")
+        with use_release(services.create_release("v1")):
+            self.pages = [make_page(title, self.user) for title in ("Home", "About us", "Team")]
+        ship("v1")
+        self.release("v2", "v1", edit=1)
+        ship("v2")
+        self.release("v3", "v2", edit=0)
+        with use_release("v3"):
+            services.publish_now(
+                services.create_draft(content_in(self.pages[2], "v3"), user=self.user), user=self.user
+            )
+        ship("v3")
+        self.release("v3-experiment", "v3", edit=1)
+        services.approve_release("v3-experiment")
+        services.lock_release("v3-experiment")
+        services.deprecate_release("v3-experiment")
+        for number in range(4, 11):
+            self.release(f"v{number}", f"v{number - 1}", edit=0)
+            ship(f"v{number}")
+        self.release("v11", "v10", edit=1)
+
+
+SCHEDULING_AND_PRUNING = "howto/scheduling-and-pruning.rst"
+
+
+@pytest.mark.parametrize("section", sections(SCHEDULING_AND_PRUNING))
+def test_scheduling_and_pruning_run_as_documented(section, request, berlin_time):
+    history = LongRunningSite(request)
+    setup = {
+        "Scheduling a deploy": history.v6_live_v5_before_and_v7_locked,
+        "Pruning old releases": history.years_of_releases,
+    }[section]
+    check(SCHEDULING_AND_PRUNING, {"": setup}, section=section)
+
+
 # -- sites that djangocms-versioning or no versioning left ---------------------------------------
 
 
