@@ -9,19 +9,23 @@ memory.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.utils import DatabaseErrorWrapper
 
 from djangocms_release_versioning import services
-from djangocms_release_versioning.models import LIVE_POINTER_PK, LiveRelease, Release
-from djangocms_release_versioning.services._busy import is_busy_error
+from djangocms_release_versioning.models import LIVE_POINTER_PK, Deployment, LiveRelease, Release
+from djangocms_release_versioning.services import deploy as deploy_module
+from djangocms_release_versioning.services._busy import DEADLOCK_RETRIES, is_busy_error
+from djangocms_release_versioning.signals import release_deploying
 from tests.helpers import live_release
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -223,3 +227,94 @@ def test_the_admin_shows_a_message_not_a_500(v2, client):
     assert response.status_code == 302
     assert any("try again in a moment" in message for message in messages_of(response))
     assert Release.objects.live().version == "v1"
+
+
+# -- deadlocks --------------------------------------------------------------------------
+
+
+def _deadlock() -> OperationalError:
+    """What Django raises when the database broke a deadlock by rolling this transaction
+    back (MySQL/MariaDB error 1213 as the driver's exception, wrapped by Django)."""
+    cause = Exception(1213, "Deadlock found when trying to get lock; try restarting transaction")
+    error = OperationalError(*cause.args)
+    error.__cause__ = cause
+    return error
+
+
+@contextmanager
+def deadlocks_after_switching(times: int) -> Iterator[list[int]]:
+    """The deploy's first ``times`` runs write the pointer switch and Deployment, then are
+    chosen as a deadlock victim; yields the list of runs."""
+    real_switch = deploy_module._switch
+    runs: list[int] = []
+
+    def switch(*args, **kwargs):
+        manifest = real_switch(*args, **kwargs)
+        runs.append(len(runs) + 1)
+        if len(runs) <= times:
+            raise _deadlock()
+        return manifest
+
+    with mock.patch.object(deploy_module, "_switch", switch):
+        yield runs
+
+
+def test_a_deploy_chosen_as_deadlock_victim_runs_again(v2):
+    with deadlocks_after_switching(1) as runs:
+        manifest = services.deploy_release(v2)
+    assert runs == [1, 2]
+    assert Release.objects.live().version == "v2"
+    assert Deployment.objects.filter(release=v2).count() == 1, "the first run was rolled back"
+    assert manifest.deployment.release == v2
+
+
+def test_a_deploy_that_keeps_deadlocking_is_refused_and_changes_nothing(v2):
+    with deadlocks_after_switching(DEADLOCK_RETRIES + 1) as runs, pytest.raises(ValidationError) as refusal:
+        services.deploy_release(v2)
+    assert len(runs) == DEADLOCK_RETRIES + 1
+    assert refusal.value.code == "database_busy"
+    assert "Deadlock found" in refusal.value.messages[0]
+    assert Release.objects.live().version == "v1"
+    assert not Deployment.objects.filter(release=v2).exists()
+
+
+def test_a_deadlock_inside_the_callers_transaction_is_refused_not_retried(v2):
+    """The caller's transaction is the database's victim: running only the deploy again
+    would leave the caller's own earlier writes lost without telling it."""
+    with (
+        deadlocks_after_switching(1) as runs,
+        pytest.raises(ValidationError) as refusal,
+        transaction.atomic(),
+    ):
+        services.deploy_release(v2)
+    assert runs == [1]
+    assert refusal.value.code == "database_busy"
+    assert Release.objects.live().version == "v1"
+
+
+@pytest.mark.skipif("connection.vendor == 'sqlite'", reason="needs a second connection")
+def test_the_first_deploy_commits_the_live_pointer_before_its_transaction(v2):
+    """Deploys racing to be the first on a database only wait for the pointer's row lock:
+    the row is committed before the deploy's transaction opens (inserting the same key in
+    two transactions is what InnoDB may answer with a deadlock)."""
+    LiveRelease.objects.all().delete()
+    seen_from_outside: list[bool] = []
+
+    def look_from_another_connection(**kwargs) -> None:
+        def look() -> None:
+            try:
+                seen_from_outside.append(LiveRelease.objects.filter(pk=LIVE_POINTER_PK).exists())
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=look)
+        thread.start()
+        thread.join()
+
+    release_deploying.connect(look_from_another_connection, dispatch_uid="test_pointer_committed", weak=False)
+    try:
+        services.deploy_release(v2)
+    finally:
+        release_deploying.disconnect(dispatch_uid="test_pointer_committed")
+    assert seen_from_outside == [True]
+    assert Release.objects.live().version == "v2"

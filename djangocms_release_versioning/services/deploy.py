@@ -37,9 +37,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def ensure_live_pointer() -> None:
+    """Create the live pointer row if this database has none yet (before the first deploy).
+
+    Called before a deploy's transaction opens, the row is committed on its own, so deploys
+    racing to be the first only ever wait for each other's row lock (:func:`_lock_pointer`)
+    instead of racing to insert the same key inside their transactions, which InnoDB may
+    answer with a deadlock.
+    """
+    LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
+
+
 def _lock_pointer() -> LiveRelease:
     """The live pointer row, locked until the transaction ends (created on first deploy)."""
-    LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
+    ensure_live_pointer()  # a SELECT once the row exists
     # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
     return LiveRelease.objects.select_for_update().get(pk=LIVE_POINTER_PK)
 
@@ -147,7 +158,7 @@ def _invalidate_caches_on_commit(manifest: DeployManifest) -> None:
 
 
 @_requires("deploy")
-@refuse_when_busy("deploy")
+@refuse_when_busy("deploy", using=lambda: _db_for(LiveRelease))
 def deploy_release(
     release: Release | str,
     *,
@@ -187,9 +198,13 @@ def deploy_release(
         (``hook_failed``; the hook's exception is the ``__cause__``), the database was
         too busy: a lock wait timed out (``database_busy``).
     :raises PermissionDenied: ``user`` may not deploy.
+
+    A deploy that owns its transaction (no ``atomic`` block around the call) and is chosen
+    as the victim of a database deadlock is run again, at most twice, before it is refused.
     """
     release = resolve_release(release)
     confirmations = {"allow_offline": allow_offline, "allow_revert": allow_revert}
+    ensure_live_pointer()
     if dry_run:
         return _dry_run(release, user=user, rollback=rollback, confirmations=confirmations)
     with transaction.atomic(using=_db_for(LiveRelease)):

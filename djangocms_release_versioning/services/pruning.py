@@ -33,6 +33,7 @@ from ..constants import Action
 from ..enforcement import copying
 from ..models import LIVE_POINTER_PK, Deployment, LiveRelease, Release, ScheduledDeploy, Version
 from ._common import _db_for, _error, _requires
+from .deploy import ensure_live_pointer
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -203,10 +204,10 @@ def prune_releases(
         doomed, report.kept = plan_prune(keep_last=keep_last, older_than=older_than)
         _count_dry_run(report, doomed)
         return report
+    ensure_live_pointer()
     while True:
         with transaction.atomic(using=_db_for(Release)):
             # Holding the live pointer keeps deploys out while a batch is checked and deleted.
-            LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
             LiveRelease.objects.select_for_update().get(pk=LIVE_POINTER_PK)
             doomed, report.kept = plan_prune(keep_last=keep_last, older_than=older_than)
             if not doomed:

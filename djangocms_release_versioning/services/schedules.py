@@ -37,7 +37,7 @@ from ..context import resolve_release
 from ..locking import lock_release_row
 from ..models import LIVE_POINTER_PK, Deployment, LiveRelease, Release, ScheduledDeploy, ScheduleStatus
 from ._common import _db_for, _error, _requires, _user
-from .deploy import deploy_release
+from .deploy import deploy_release, ensure_live_pointer
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -197,7 +197,7 @@ def run_scheduled_deploys(*, now: datetime | None = None) -> ScheduleRun:
     run = ScheduleRun()
     if not ScheduledDeploy.objects.due(now).exists():
         return run  # the common case, every minute: one query
-    LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
+    ensure_live_pointer()
     seen: set[int] = set()
     while True:
         attempt: list[int] = []
