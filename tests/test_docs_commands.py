@@ -615,3 +615,15 @@ def djangocms_versioning_site(user) -> None:
         (footer, "published", 1),
     ):
         table.version(content, state, number=number, days=number)
+
+
+# -- docs/howto/from-djangocms-versioning.rst ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # MariaDB commits DDL at once: clean up by flushing
+def test_moving_from_djangocms_versioning_runs_as_documented(request):
+    request.addfinalizer(_drop_table)
+    owner = make_user("editor", superuser=True)
+    check("howto/from-djangocms-versioning.rst", {"migrate": lambda: djangocms_versioning_site(owner)})
+    assert Release.objects.live().version == "imported"
+    assert services.verify_release("imported") == []
