@@ -2,8 +2,9 @@
 
 Each listed page's ``.. code-block:: console`` blocks are read in order: every
 ``$ python manage.py …`` line runs with ``call_command`` against a fresh database, and every
-output line the docs show must appear in what the command printed (in order; fingerprints
-normalised). A block preceded by the comment ``.. docs-test: skip`` is illustration only.
+output line the docs show must appear in what the command printed (in order; a line ``...``
+is a gap; fingerprints and row ids normalised), and ``$ echo $?`` after a command shows its
+exit status. A block preceded by the comment ``.. docs-test: skip`` is illustration only.
 What editors do between two commands (the docs say it in words) is done by the hooks below.
 
 A walk-through runs on one site from its first command to its last. A page whose sections
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -329,10 +329,6 @@ def freeze_clock(request: pytest.FixtureRequest) -> time_machine.Traveller:
     return traveller.start()
 
 
-def berlin(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(ZoneInfo("Europe/Berlin"))
-
-
 class ReferenceSite:
     """The sites of the commands reference. Most examples start from v1, live with the pages
     About us, Contact and Team; each method builds what one section's text says."""
@@ -357,9 +353,9 @@ class ReferenceSite:
             draft.title = title
             draft.save()
 
-    def approve_and_lock(self, version: str, **confirmations: bool) -> None:
+    def approve_and_lock(self, version: str) -> None:
         services.approve_release(version)
-        services.lock_release(version, **confirmations)
+        services.lock_release(version)
 
     def spring_update(self) -> None:
         """v1 live; v2 from it: About us changed, Team hidden, a new page Summer sale parked."""
@@ -433,16 +429,16 @@ class ReferenceSite:
         services.create_release("v7", based_on="v1")
         self.edit(self.contact, "v7")
         self.approve_and_lock("v7")
-        services.schedule_deploy("v7", at=berlin("2027-02-01T09:00+01:00"))
-        self.clock.move_to(berlin("2027-02-01T09:00:04+01:00"))
+        services.schedule_deploy("v7", at=datetime.fromisoformat("2027-02-01T09:00+01:00"))
+        self.clock.move_to(datetime.fromisoformat("2027-02-01T09:00:04+01:00"))
 
     def v8_scheduled_then_deprecated(self) -> None:
         services.create_release("v8", based_on="v7")
         self.edit(self.team, "v8")
         self.approve_and_lock("v8")
-        services.schedule_deploy("v8", at=berlin("2027-02-01T10:00+01:00"))
+        services.schedule_deploy("v8", at=datetime.fromisoformat("2027-02-01T10:00+01:00"))
         services.deprecate_release("v8")
-        self.clock.move_to(berlin("2027-02-01T10:00:04+01:00"))
+        self.clock.move_to(datetime.fromisoformat("2027-02-01T10:00:04+01:00"))
 
     def pruning_history(self) -> None:
         self.request.getfixturevalue("site")  # tests/test_pruning.py
@@ -454,27 +450,25 @@ class ReferenceSite:
     def content_without_releases(self) -> None:
         content_without_releases(self.user)
 
-    #: section → what its examples start from.
-    SETUP = {
-        "Common options and behaviour": "v2_branched",
-        "create_release": "v1_live",
-        "approve_release": "spring_update",
-        "lock_release": "spring_update_approved",
-        "unlock_release": "v2_live_and_v3_locked",
-        "deploy_release": "v2_locked_and_v3_with_a_draft",
-        "rebase_release": "parallel",
-        "deprecate_release": "unused_patch",
-        "verify_release": "tampered_v3",
-        "run_scheduled_deploys": "v7_scheduled",
-        "prune_releases": "pruning_history",
-        "import_djangocms_versioning": "djangocms_versioning_site",
-        "adopt_existing_content": "content_without_releases",
-    }
-
     def hooks(self, section: str) -> Hooks:
         """What happens before the examples of ``section`` (``""``: before the first)."""
+        start = {
+            "Common options and behaviour": self.v2_branched,
+            "create_release": self.v1_live,
+            "approve_release": self.spring_update,
+            "lock_release": self.spring_update_approved,
+            "unlock_release": self.v2_live_and_v3_locked,
+            "deploy_release": self.v2_locked_and_v3_with_a_draft,
+            "rebase_release": self.parallel,
+            "deprecate_release": self.unused_patch,
+            "verify_release": self.tampered_v3,
+            "run_scheduled_deploys": self.v7_scheduled,
+            "prune_releases": self.pruning_history,
+            "import_djangocms_versioning": self.djangocms_versioning_site,
+            "adopt_existing_content": self.content_without_releases,
+        }[section]
         return {
-            "": getattr(self, self.SETUP[section]),
+            "": start,
             "lock_release --release-version v1.1.0": self.about_us_patched,
             "run_scheduled_deploys#2": self.v8_scheduled_then_deprecated,
         }
