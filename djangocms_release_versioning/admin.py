@@ -13,10 +13,8 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -27,6 +25,7 @@ from .lineage import behind_counts
 from .models import AuditEntry, Deployment, Release, ScheduledDeploy, Version
 from .permissions import APP_LABEL, has_release_permission
 from .views import schedules as schedule_views
+from .views.common import content_language, when_html
 
 LOCK_ICON = mark_safe(
     '<svg class="rv-lock" viewBox="0 0 16 16" aria-hidden="true">'
@@ -84,12 +83,31 @@ class ReleaseStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RenderedLanguageMixin:
+    """The admin's pages say in ``Content-Language`` the language they are rendered in
+    (:func:`.views.common.content_language`)."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return content_language(super().changelist_view(request, extra_context))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return content_language(super().change_view(request, object_id, form_url, extra_context))
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        return content_language(super().add_view(request, form_url, extra_context))
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        return content_language(super().history_view(request, object_id, extra_context))
+
+
 def _count(**condition: Any) -> Count:
     return Count("versions", filter=Q(**{f"versions__{key}": value for key, value in condition.items()}))
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(RenderedLanguageMixin, admin.ModelAdmin):
     """Releases: their state and counts, the release page, lifecycle actions and review."""
 
     list_display = (
@@ -148,7 +166,7 @@ class ReleaseAdmin(admin.ModelAdmin):
                 ' <span class="rv-badge rv-badge-scheduled" title="{}">{} {}</span>',
                 _("A deploy of this release is scheduled."),
                 _("deploys"),
-                schedule_views.when(obj.scheduled_at),
+                when_html(obj.scheduled_at),
             )
         behind = getattr(obj, "behind_live", 0)
         if behind:
@@ -212,7 +230,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     # -- views ----------------------------------------------------------------------------
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
-        return views.create(request, model_admin=self)
+        return content_language(views.create(request, model_admin=self))
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -224,7 +242,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied
-        return views.release_detail(request, obj, model_admin=self)
+        return content_language(views.release_detail(request, obj, model_admin=self))
 
     def get_urls(self) -> list[URLPattern]:
         """The lifecycle, review, compare and content-action endpoints before the default URLs."""
@@ -263,7 +281,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     def _wrap(self, view: Any, **extra: Any) -> Any:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            return view(request, *args, model_admin=self, **kwargs, **extra)
+            return content_language(view(request, *args, model_admin=self, **kwargs, **extra))
 
         wrapper.__name__ = view.__name__
         return self.admin_site.admin_view(wrapper)
@@ -274,12 +292,24 @@ def _who_when(when: Any, who: Any) -> str:
         return "—"
     return format_html(
         '<span class="rv-when">{}</span><span class="rv-who">{}</span>',
-        date_format(localtime(when), "Y-m-d H:i"),
+        when_html(when),
         who.get_username() if who else "",
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+def _moment_column(model: type[Any], field: str) -> Any:
+    """A list column showing the datetime ``field`` of ``model`` in the package's one date
+    format (:func:`.views.common.when`), headed and ordered like the field."""
+
+    @admin.display(description=model._meta.get_field(field).verbose_name, ordering=field)
+    def column(self: admin.ModelAdmin, obj: Any) -> str:
+        return when_html(getattr(obj, field))
+
+    column.__name__ = f"{field}_display"
+    return column
+
+
+class ReadOnlyAdmin(RenderedLanguageMixin, admin.ModelAdmin):
     """Browsable, never editable: these rows are written by the services only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -294,18 +324,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Version)
 class VersionAdmin(ReadOnlyAdmin):
-    list_display = ("grouping_key", "content_type", "release", "status", "active", "modified", "modified_by")
+    list_display = ("grouping_key", "content_type", "release", "status", "active", "changed", "modified_by")
     list_filter = ("release", "status", "active", "content_type")
     search_fields = ("grouping_key", "release__version")
     list_select_related = ("release", "content_type", "modified_by")
+    changed = _moment_column(Version, "modified")
 
 
 @admin.register(Deployment)
 class DeploymentAdmin(ReadOnlyAdmin):
-    list_display = ("release", "previous", "is_rollback", "deployed_at", "deployed_by", "changes")
+    list_display = ("release", "previous", "is_rollback", "deployed", "deployed_by", "changes")
     list_filter = ("is_rollback",)
     list_select_related = ("release", "previous", "deployed_by")
     date_hierarchy = "deployed_at"
+    deployed = _moment_column(Deployment, "deployed_at")
 
     @admin.display(description=_("changes"))
     def changes(self, obj: Deployment) -> str:
@@ -318,17 +350,19 @@ class DeploymentAdmin(ReadOnlyAdmin):
 
 @admin.register(ScheduledDeploy)
 class ScheduledDeployAdmin(ReadOnlyAdmin):
-    list_display = ("release", "at", "rollback", "status", "created_by", "finished_at", "failure_reason")
+    list_display = ("release", "planned_at", "rollback", "status", "created_by", "finished", "failure_reason")
     list_filter = ("status", "rollback")
     list_select_related = ("release", "created_by")
     search_fields = ("release__version",)
     date_hierarchy = "at"
+    planned_at = _moment_column(ScheduledDeploy, "at")
+    finished = _moment_column(ScheduledDeploy, "finished_at")
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = (
-        "created_at",
+        "when",
         "action",
         "release_version",
         "object_repr",
@@ -340,3 +374,4 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ("release_version", "object_repr")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
+    when = _moment_column(AuditEntry, "created_at")

@@ -5,7 +5,9 @@
   actions (approve all, lock, unlock, deploy with its dry-run manifest, deprecate).
 * For every versioned toolbar object (pages, aliases, posts, custom models): its state in
   the working release (DESIGN §5) and the buttons that fit it — Edit (copy-on-write), Approve,
-  Park for later / Back to draft, Hide / Restore, View live, Compare with live, Publish now.
+  Park for a later release / Back to draft, Hide / Restore in this release, View live, Compare
+  with live, Publish now, Take offline now (labels: ``views.content.CONTENT_ACTIONS``, shared
+  with the page tree and the grouper admins).
 * Language menus built from the working release's content.
 
 django CMS' ``PlaceholderToolbar``, ``PageToolbar`` and ``BasicToolbar`` are replaced in
@@ -53,6 +55,7 @@ from .lineage import behind_counts
 from .models import Release
 from .permissions import APP_LABEL, has_release_permission
 from .views import (
+    action_label,
     admin_url,
     content_action_url,
     content_actions,
@@ -438,7 +441,10 @@ class ReleasePageToolbar(PageToolbar):
         for code in present:
             content = contents[code]
             editable = is_editable(content, self.request)
-            reason = "" if editable else gettext("Use “Hide in this release” instead. ") + str(editable)
+            reason = ""
+            if not editable:
+                hide = gettext("Use “%(action)s” instead.") % {"action": action_label("deactivate")}
+                reason = f"{hide} {editable}"
             if len(present) == 1:
                 reason = gettext("The only translation cannot be deleted.")
             url = add_url_parameters(

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from .admin_integration import RefusalAnswersMixin
 from .constants import INDICATOR_DESCRIPTIONS, INDICATOR_EMPTY
 from .views import ContentState, content_action_url, content_actions, content_state, content_states
+from .views.common import when_html
 
 _STATE_ATTR = "_release_state"
 
@@ -103,9 +104,10 @@ class ReleaseGrouperAdminMixin(RefusalAnswersMixin):
         return user.get_username() if user is not None else ""
 
     @admin.display(description=_("Modified"))
-    def get_modified_date(self, obj: models.Model) -> Any:
+    def get_modified_date(self, obj: models.Model) -> str:
+        """When the working release's Version changed, in the package's one date format."""
         state = self._state(obj)
-        return state.version.modified if state is not None and state.version is not None else None
+        return when_html(state.version.modified) if state is not None and state.version is not None else ""
 
 
 def render_state_menu(request: HttpRequest, state: ContentState | None) -> str:

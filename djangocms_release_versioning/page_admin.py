@@ -51,7 +51,8 @@ from .pages import (
     working_placeholders,
 )
 from .permissions import has_release_permission
-from .views.common import escaped_response
+from .views.common import content_language, escaped_response
+from .views.content import action_label
 
 #: CSS classes of indicator menu links (see cms.pagetree.js): navigate the top frame,
 #: POST in the background and reload the tree, POST in the top frame, greyed out.
@@ -134,17 +135,18 @@ def _menu_for(
     from cms.toolbar.utils import get_object_edit_url, get_object_preview_url
 
     preview = _link(_("Preview"), "cms-icon-view", get_object_preview_url(content))
-    view_live = _link(_("View live"), "cms-icon-broadcast-on", _live_url(content))
+    view_live = _link(action_label("view_live"), "cms-icon-broadcast-on", _live_url(content))
     if not release_editable:
         return [preview, view_live]
-    edit = _link(_("Edit"), "cms-icon-pencil", get_object_edit_url(content))
-    new_draft = _action(_("Edit (new draft)"), "cms-icon-pencil", "create_draft", content, POST_AND_OPEN)
-    approve = _action(_("Approve"), "cms-icon-check-o", "approve", content, allowed=may_approve)
-    park = _action(_("Park for a later release"), "cms-icon-archive", "mark_future", content)
-    back = _action(_("Back to draft"), "cms-icon-undo", "mark_draft", content)
-    hide = _action(_("Hide in this release"), "cms-icon-eye", "deactivate", content)
-    restore = _action(_("Restore"), "cms-icon-undo", "reactivate", content)
-    compare = _action(_("Compare with live"), "cms-icon-layers", "compare", content, OPEN)
+    # one wording per action: the toolbar's labels (views.content.CONTENT_ACTIONS)
+    edit = _link(action_label("edit"), "cms-icon-pencil", get_object_edit_url(content))
+    new_draft = _action(action_label("edit"), "cms-icon-pencil", "create_draft", content, POST_AND_OPEN)
+    approve = _action(action_label("approve"), "cms-icon-check-o", "approve", content, allowed=may_approve)
+    park = _action(action_label("mark_future"), "cms-icon-archive", "mark_future", content)
+    back = _action(action_label("mark_draft"), "cms-icon-undo", "mark_draft", content)
+    hide = _action(action_label("deactivate"), "cms-icon-eye", "deactivate", content)
+    restore = _action(action_label("reactivate"), "cms-icon-undo", "reactivate", content)
+    compare = _action(action_label("compare_live"), "cms-icon-layers", "compare", content, OPEN)
     menus = {
         INDICATOR_DRAFT: [edit, approve, park, hide, preview],
         INDICATOR_DIRTY: [edit, approve, park, hide, compare, view_live],
@@ -191,8 +193,8 @@ def _refusal_message(versions: list[Version] | models.QuerySet, what: str) -> st
     releases = sorted({version.release.version for version in versions})
     return gettext(
         "%(what)s cannot be deleted: its content is part of release %(releases)s, which is "
-        "locked or live. Hide it in an open release instead (Hide in this release)."
-    ) % {"what": what, "releases": ", ".join(releases)}
+        "locked or live. Hide it in an open release instead (%(action)s)."
+    ) % {"what": what, "releases": ", ".join(releases), "action": action_label("deactivate")}
 
 
 class PageContentAdminMixin(ReleaseContentAdminMixin):
@@ -242,7 +244,8 @@ class PageContentAdminMixin(ReleaseContentAdminMixin):
             "is_live": working is not None and working.pk == live_id,
             "live": Release.objects.filter(pk=live_id).first() if live_id is not None else None,
         }
-        return super().changelist_view(request, {**(extra_context or {}), "tree_release": tree_release})
+        response = super().changelist_view(request, {**(extra_context or {}), "tree_release": tree_release})
+        return content_language(response)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         """All rows; the page tree itself (search) shows the working release's rows only."""

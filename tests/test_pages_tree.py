@@ -126,10 +126,12 @@ EXPECTED_MENUS = {
         "View live",
     ],
     "future": ["Edit", "Back to draft", "Approve", "Hide in this release", "Preview"],
-    "approved": ["Edit (new draft)", "Hide in this release", "Preview", "Compare with live", "View live"],
-    "published": ["Edit (new draft)", "Hide in this release", "View live"],
-    "unpublished": ["Restore", "Preview"],
+    "approved": ["Edit", "Hide in this release", "Preview", "Compare with live", "View live"],
+    "published": ["Edit", "Hide in this release", "View live"],
+    "unpublished": ["Restore in this release", "Preview"],
 }
+#: States whose content is edited through a new draft (Edit posts to the release admin).
+EDIT_MAKES_A_DRAFT = ("approved", "published")
 
 
 @pytest.mark.parametrize("state", EXPECTED_MENUS)
@@ -138,7 +140,10 @@ def test_the_row_menu_offers_the_actions_of_its_state(states, admin_user, state)
     template, items = menu(admin_user, content)
     assert template == "admin/cms/page/tree/indicator_menu.html"
     assert list(items) == [str(label) for label in EXPECTED_MENUS[state]]
-    if "Edit" in items:
+    if "Edit" in items and state in EDIT_MAKES_A_DRAFT:
+        url, css = items["Edit"]
+        assert url.endswith(f"/{content.pk}/edit/") and css == page_admin.POST_AND_OPEN
+    elif "Edit" in items:
         assert items["Edit"] == (get_object_edit_url(content), page_admin.OPEN)
     if "Preview" in items:
         assert items["Preview"] == (get_object_preview_url(content), page_admin.OPEN)
@@ -165,7 +170,7 @@ def test_state_changes_are_greyed_out_until_their_endpoint_exists(states, admin_
     assert items["Park for a later release"][0].endswith(f"/{content.pk}/mark_future/")
     assert items["Hide in this release"][0].endswith(f"/{content.pk}/deactivate/")
     live = PageContent.admin_manager.latest_content(page=states["published"], language="en").get()
-    assert menu(admin_user, live)[1]["Edit (new draft)"] == (
+    assert menu(admin_user, live)[1]["Edit"] == (
         f"/test-actions/{content_type_id()}/{live.pk}/edit/",
         page_admin.POST_AND_OPEN,
     )

@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 
 from djangocms_release_versioning import services
 from djangocms_release_versioning.models import Release, ScheduledDeploy, ScheduleStatus
@@ -71,8 +69,12 @@ def test_schedule_from_the_release_page_then_cancel(client, clock, boss, locked_
     assert any("scheduled for 2027-03-06 10:00 +14" in m for m in messages_of(response))
 
     page = html(client.get(release_url("change", v2)))
-    local = date_format(localtime(schedule.at), "SHORT_DATETIME_FORMAT")
-    assert local in element(page, "rv-badge-scheduled")
+    # one format on every page (views.common.when): local time and zone, the moment in UTC
+    badge = element(page, "rv-badge-scheduled")
+    assert '<time datetime="2027-03-05T20:00:00+00:00">2027-03-06 10:00 +14</time>' in badge
+    assert '<time datetime="2027-03-05T20:00:00+00:00">2027-03-06 10:00 +14</time>' in element(
+        page, "rv-schedule-pending", "tr"
+    )
     assert "Cancel the deploy scheduled for 2027-03-06 10:00 +14" in page
     assert "Schedule deploy…" not in page
     assert 'id="rv-schedules"' in page
@@ -88,7 +90,7 @@ def test_the_release_list_shows_the_pending_schedule(client, clock, boss, locked
     _page, _v1, v2 = locked_v2
     services.schedule_deploy(v2, at=NOW + timedelta(hours=3))
     changelist = html(client.get(reverse("admin:djangocms_release_versioning_release_changelist")))
-    assert "deploys 2027-03-06 02:00 +14" in changelist
+    assert 'deploys <time datetime="2027-03-05T12:00:00+00:00">2027-03-06 02:00 +14</time>' in changelist
 
 
 def test_the_toolbar_offers_schedule_and_shows_the_pending_one(client, clock, boss, locked_v2):

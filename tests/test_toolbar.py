@@ -357,7 +357,7 @@ def test_toolbar_for_a_custom_content_model(rf, admin_user):
     assert state.name == "Draft" and state.extra_context["indicator"] == "draft"
     names = [item.name for item in state.items]
     # nothing is live yet: Publish now makes the first live release (issue 8.6)
-    assert names == ["Approve", "Park for later", "Hide in this release", "Publish now..."]
+    assert names == ["Approve", "Park for a later release", "Hide in this release", "Publish now..."]
     buttons = [button for item in toolbar.get_right_items() for button in getattr(item, "buttons", [])]
     edit = [button for button in buttons if button.name == "Edit"]
     assert edit and edit[0].url.startswith(action_url(content, "edit"))

@@ -20,6 +20,7 @@ from .common import URL_PREFIX, admin_url
 from .content import (
     ContentAction,
     ContentState,
+    action_label,
     compare,
     content_action,
     content_action_url,
@@ -38,6 +39,7 @@ __all__ = [
     "URL_PREFIX",
     "ContentAction",
     "ContentState",
+    "action_label",
     "admin_url",
     "behind_message",
     "compare",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -16,9 +17,12 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext
 
 from ..models import Release
 
@@ -34,7 +38,65 @@ def admin_url(name: str, *args: Any) -> str:
     return reverse(f"admin:{URL_PREFIX}_{name}", args=args)
 
 
+# -- dates and times ----------------------------------------------------------------------
+
+#: How every page of the package shows a moment to editors (release list, release page,
+#: schedules, audit trail, toolbar, review): year-month-day and 24-hour time in the current
+#: time zone, followed by the zone's name (``2027-03-06 10:00 CET``). One format in every
+#: language: it reads the same to every member of a team, sorts, and is what the schedule
+#: form's input and the commands (ISO 8601) use. Only :func:`when` and :func:`when_html`
+#: apply it (templates: the ``rv_when`` filter of the ``release_versioning`` tag library).
+DATETIME_FORMAT = "Y-m-d H:i"
+
+
+def when(moment: datetime | None) -> str:
+    """``moment`` as editors read it: ``2027-03-06 10:00 CET`` (local time and zone), or ``—``.
+
+    A naive ``moment`` is taken to be in the current time zone.
+    """
+    if moment is None:
+        return "—"
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    local = timezone.localtime(moment)
+    return f"{date_format(local, DATETIME_FORMAT)} {local.tzname()}"
+
+
+def when_html(moment: datetime | None) -> SafeString:
+    """:func:`when` in a ``<time>`` element whose ``datetime`` attribute holds the moment in
+    ISO 8601 (for scripts and tests); ``—`` without a moment."""
+    if moment is None:
+        return format_html("{}", "—")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return format_html('<time datetime="{}">{}</time>', moment.isoformat(), when(moment))
+
+
 # -- responses --------------------------------------------------------------------------
+
+
+def content_language(response: HttpResponse) -> HttpResponse:
+    """Make ``response``'s ``Content-Language`` header name the language its page is rendered in.
+
+    ``LocaleMiddleware`` sets the header from the language active when the response passes it
+    on the way out, which is not the page's language when something between it and the view
+    activated another one for the request and restored the previous language afterwards (a
+    site's middleware that applies an editor's preferred language in a
+    ``translation.override()`` block does exactly that). A template response gets the header
+    when it is rendered; any other response gets the language active now. An explicit header
+    is kept.
+    """
+
+    def set_header(rendered: HttpResponse) -> None:
+        language = get_language()
+        if language and "Content-Language" not in rendered:
+            rendered["Content-Language"] = language
+
+    if isinstance(response, TemplateResponse) and not response.is_rendered:
+        response.add_post_render_callback(set_header)
+    else:
+        set_header(response)
+    return response
 
 
 def is_ajax(request: HttpRequest) -> bool:

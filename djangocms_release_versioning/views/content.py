@@ -125,11 +125,13 @@ class ContentAction:
     forbidden: bool = False
 
 
-#: name -> (label, method, icon in django CMS' icon font)
+#: name -> (label, method, icon in django CMS' icon font). The labels are the only wording of
+#: these actions: the toolbar, the page tree's indicator menu (:mod:`..page_admin`) and the
+#: grouper admins' state menus all read them from here (:func:`action_label`).
 CONTENT_ACTIONS: dict[str, tuple[Any, str, str]] = {
     "edit": (_("Edit"), "post", "edit"),
     "approve": (_("Approve"), "post", "publish"),
-    "mark_future": (_("Park for later"), "post", "archive"),
+    "mark_future": (_("Park for a later release"), "post", "archive"),
     "mark_draft": (_("Back to draft"), "post", "undo"),
     "deactivate": (_("Hide in this release"), "post", "unpublish"),
     "reactivate": (_("Restore in this release"), "post", "undo"),
@@ -138,6 +140,15 @@ CONTENT_ACTIONS: dict[str, tuple[Any, str, str]] = {
     "publish_now": (_("Publish now…"), "confirm", "publish"),
     "unpublish_now": (_("Take offline now…"), "confirm", "unpublish"),
 }
+
+
+def action_label(name: str) -> str:
+    """The label of content action ``name`` in the active language (e.g. "Approve").
+
+    :raises KeyError: ``name`` is not one of :data:`CONTENT_ACTIONS`.
+    """
+    return str(CONTENT_ACTIONS[name][0])
+
 
 TRANSITION_ACTIONS = ("approve", "mark_future", "mark_draft", "deactivate", "reactivate")
 

@@ -10,14 +10,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import guards, services
 from ..models import Release, ScheduledDeploy
 from ..permissions import has_release_permission
-from .common import admin_context, get_release, is_popup, next_url, refused, require_post, succeeded
+from .common import (
+    admin_context,
+    get_release,
+    is_popup,
+    next_url,
+    refused,
+    require_post,
+    succeeded,
+    when,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -39,12 +47,6 @@ class ScheduleDeployForm(forms.Form):
             "Time zone %(zone)s. run_scheduled_deploys (cron, a systemd timer) deploys the release at "
             "its first run after this moment."
         ) % {"zone": timezone.get_current_timezone_name()}
-
-
-def when(moment: Any) -> str:
-    """A schedule's time as editors read it (local time, with the zone)."""
-    local = timezone.localtime(moment)
-    return f"{date_format(local, 'Y-m-d H:i')} {local.tzname()}"
 
 
 def schedule(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpResponse:

@@ -1,0 +1,1 @@
+"""Template tag libraries of the release admin (``release_versioning``)."""
