@@ -40,10 +40,10 @@ logger = logging.getLogger(__name__)
 def ensure_live_pointer() -> None:
     """Create the live pointer row if this database has none yet (before the first deploy).
 
-    Called before a deploy's transaction opens, the row is committed on its own, so deploys
-    racing to be the first only ever wait for each other's row lock (:func:`_lock_pointer`)
-    instead of racing to insert the same key inside their transactions, which InnoDB may
-    answer with a deadlock.
+    Deploys create it inside their transaction, so that a refused or failed first deploy
+    leaves the database exactly as it was; two deploys racing to be the first may then
+    deadlock on InnoDB (both insert the key), which ``refuse_when_busy`` answers by running
+    the victim again. Schedule runners and pruning call it before their transactions.
     """
     LiveRelease.objects.get_or_create(pk=LIVE_POINTER_PK)
 
@@ -204,7 +204,6 @@ def deploy_release(
     """
     release = resolve_release(release)
     confirmations = {"allow_offline": allow_offline, "allow_revert": allow_revert}
-    ensure_live_pointer()
     if dry_run:
         return _dry_run(release, user=user, rollback=rollback, confirmations=confirmations)
     with transaction.atomic(using=_db_for(LiveRelease)):
