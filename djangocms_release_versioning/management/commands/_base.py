@@ -8,6 +8,7 @@ and turns the service's ``ValidationError`` / ``PermissionDenied`` into a ``Comm
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -22,6 +23,28 @@ if TYPE_CHECKING:
 
 #: How many release names an "unknown release" error lists.
 KNOWN_RELEASES_SHOWN = 10
+
+
+def user_named(username: str | None) -> AbstractBaseUser | None:
+    """The user of ``--username`` (None without the option).
+
+    :raises CommandError: there is no such user.
+    """
+    if username is None:
+        return None
+    model = get_user_model()
+    try:
+        return model._default_manager.get_by_natural_key(username)
+    except model.DoesNotExist:
+        raise CommandError(
+            f"There is no user {username!r}. Pass the username of an existing user to "
+            f"--username, or leave the option out to act without a user."
+        ) from None
+
+
+def natural_order(name: str) -> tuple:
+    """Sort key that puts release names in human order: v2 before v10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name))
 
 
 class ReleaseCommand(BaseCommand):
@@ -86,16 +109,7 @@ class ReleaseCommand(BaseCommand):
         return version
 
     def _user(self, username: str | None) -> AbstractBaseUser | None:
-        if username is None:
-            return None
-        model = get_user_model()
-        try:
-            return model._default_manager.get_by_natural_key(username)
-        except model.DoesNotExist:
-            raise CommandError(
-                f"There is no user {username!r}. Pass the username of an existing user to "
-                f"--username, or leave the option out to act without a user."
-            ) from None
+        return user_named(username)
 
     def _command_name(self) -> str:
         return self.__module__.rsplit(".", 1)[-1]

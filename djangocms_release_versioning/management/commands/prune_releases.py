@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djangocms_release_versioning import services
+from djangocms_release_versioning.management.commands._base import natural_order, user_named
 from djangocms_release_versioning.services.pruning import PruneReport
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = self._user(options.get("username"))
+        user = user_named(options.get("username"))
         try:
             report = services.prune_releases(
                 keep_last=options["keep_last"],
@@ -66,15 +66,6 @@ class Command(BaseCommand):
             ) from error
         self._report(report, options["verbosity"])
 
-    def _user(self, username: str | None) -> Any:
-        if username is None:
-            return None
-        model = get_user_model()
-        try:
-            return model._default_manager.get_by_natural_key(username)
-        except model.DoesNotExist:
-            raise CommandError(f"There is no user {username!r}; pass an existing username.") from None
-
     def _report(self, report: PruneReport, verbosity: int) -> None:
         if verbosity < 1:
             return
@@ -92,7 +83,8 @@ class Command(BaseCommand):
             for label, count in sorted(report.content_by_model.items()):
                 self.stdout.write(f"  {label}: {count} content row(s)")
         if verbosity >= 2:
-            for version, reason in sorted(report.kept.items()):
+            for version in sorted(report.kept, key=natural_order):
+                reason = report.kept[version]
                 self.stdout.write(f"  kept {version}: {reason}")
         if report.dry_run:
             self.stdout.write("Dry run: nothing was written. Run without --dry-run to prune.")
