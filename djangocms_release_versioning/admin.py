@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from . import views
 from .constants import APPROVED, DRAFT, FUTURE
@@ -345,7 +345,7 @@ class DeploymentAdmin(ReadOnlyAdmin):
         for counts in (obj.summary or {}).values():
             for kind in totals:
                 totals[kind] += counts.get(kind, 0)
-        return ", ".join(f"{count} {kind}" for kind, count in totals.items())
+        return gettext("%(added)s added, %(changed)s changed, %(removed)s removed.") % totals
 
 
 @admin.register(ScheduledDeploy)

@@ -277,3 +277,13 @@ def test_content_language_follows_the_language_the_page_is_rendered_in(client, s
         assert response.status_code == 200, name
         assert label in response.content.decode(), name  # rendered in German …
         assert response["Content-Language"] == "de", name  # … and the header says so
+
+
+def test_the_deployment_list_counts_changes_in_the_editors_language(client, restore_language):
+    boss = make_user("boss", superuser=True)
+    live_site(boss)
+    client.force_login(boss)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
+    html = client.get(reverse("admin:djangocms_release_versioning_deployment_changelist")).content.decode()
+    assert re.search(r"\d+ hinzugefügt, \d+ geändert, \d+ entfernt\.", visible_text(html))
+    assert " added" not in visible_text(html)
