@@ -515,6 +515,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ("-created_at", "-pk")
+        indexes = [
+            # A release's entries of one action (its lock entry: lock_release reads the
+            # base's, verify_release its own) without reading all its entries.
+            models.Index(fields=["release", "action"], name="release_versioning_audit_act"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.release_version} {self.object_repr}".strip()

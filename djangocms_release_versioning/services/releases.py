@@ -140,8 +140,9 @@ def lock_release(
     Cost: for a release branched from a locked base it follows the number of rows changed
     since the base, not the size of the release (DESIGN §8): only the changed rows are read
     and digested, the row count of the audit entry is the base's plus the groupings added,
-    and the lock guard reads the changed rows when the base is the live release (otherwise
-    it compares the two releases in full).
+    and the lock guard reads the rows changed since the live release when the release
+    descends from it without removals (otherwise it compares the two releases in full, see
+    :func:`~djangocms_release_versioning.manifest.compute_manifest`).
 
     :param allow_offline: confirm that content live now may go offline when this release is
         deployed although its row here is a draft, parked or missing (guard
@@ -262,9 +263,10 @@ def _version_count(release: Release, changed: list[Version]) -> int:
     """How many Versions ``release`` holds, given its ``changed`` rows (``inherited=False``).
 
     Without removals every grouping of the base is in the release (inherited or changed), so
-    the count is the base's (from the base's lock entry) plus the changed rows whose grouping
-    the base does not have: one query per content type of the changed rows. A release
-    without a base, with removals, or whose base has no lock entry is counted in full.
+    the count is the base's (from the base's lock entry, index ``release_versioning_audit_act``)
+    plus the changed rows whose grouping the base does not have: one query per content type
+    of the changed rows. A release without a base, with removals, or whose base has no lock
+    entry is counted in full.
     """
     full = Version.objects.filter(release=release)
     if release.based_on_id is None or release.has_removals:
