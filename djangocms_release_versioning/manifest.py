@@ -113,19 +113,74 @@ def _classify(old: Version | None, new: Version | None) -> str | None:
     return REMOVED if was else None
 
 
-def _changes_since_branch(previous: Release, release: Release) -> list[Change]:
-    """Fast path for a release branched from the live one: only rows changed since the
-    branch can differ (copied rows keep ``inherited=True`` until they change)."""
+#: How many releases :func:`_path_to` walks up from a release to find the live one.
+_MAX_HOPS = 50
+
+
+def _path_to(previous: Release, release: Release) -> list[int] | None:
+    """``[release, its base, …]`` up to, not including, ``previous``, when ``previous`` is
+    an ancestor of ``release`` (at most :data:`_MAX_HOPS` releases up) and no release on
+    the way lost a grouping (``has_removals``); otherwise None. One query per step."""
+    from .models import Release as ReleaseModel
+
+    if release.has_removals:
+        return None
+    path, based_on = [release.pk], release.based_on_id
+    for _ in range(_MAX_HOPS):
+        if based_on is None:
+            return None
+        if based_on == previous.pk:
+            return path
+        row = ReleaseModel.objects.filter(pk=based_on).values_list("based_on_id", "has_removals").first()
+        if row is None or row[1]:
+            return None
+        path.append(based_on)
+        based_on = row[0]
+    return None
+
+
+def _changed_keys(release_ids: list[int]) -> set[tuple[int, str]]:
+    """The groupings of the changed rows (``inherited=False``) of ``release_ids``: pks from
+    the index of changed rows, then the keys by pk (see ``fingerprint.changed_rows``)."""
+    from .models import Version
+
+    ids = list(
+        Version.objects.filter(release_id__in=release_ids, inherited=False)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    keys: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), _BATCH):
+        keys.update(
+            Version.objects.filter(pk__in=ids[start : start + _BATCH])
+            .order_by()
+            .values_list("content_type_id", "grouping_key")
+        )
+    return keys
+
+
+def _changes_since_branch(previous: Release, release: Release, path: list[int] | None = None) -> list[Change]:
+    """Fast path for a release that descends from the live one: only the groupings some
+    release on the way changed can differ (a copied row keeps ``inherited=True`` only while
+    it holds what its base holds; the database clears the flag otherwise, migration 0009).
+
+    ``path``: :func:`_path_to` (default: ``release`` branched from ``previous`` directly).
+    Cost: the rows changed on the way, not the size of the releases.
+    """
     from .fingerprint import changed_rows
 
     changed = changed_rows(release)  # read through the index of changed rows, O(changes)
-    keys = {(v.content_type_id, v.grouping_key) for v in changed}
+    new_versions = {(v.content_type_id, v.grouping_key): v for v in changed}
+    keys = set(new_versions)
+    if path is not None and len(path) > 1:
+        earlier = _changed_keys(path[1:]) - keys
+        new_versions.update(fetch_versions(release, earlier))
+        keys |= earlier
     old_versions = fetch_versions(previous, keys)
     changes = []
-    for version in sorted(changed, key=lambda v: (v.content_type_id, v.grouping_key)):
-        key = (version.content_type_id, version.grouping_key)
-        old = old_versions.get(key)
-        kind = _classify(old, version)
+    for key in sorted(keys):
+        old, new = old_versions.get(key), new_versions.get(key)
+        kind = _classify(old, new)
         if kind is not None:
             changes.append(
                 Change(
@@ -133,7 +188,7 @@ def _changes_since_branch(previous: Release, release: Release) -> list[Change]:
                     key[0],
                     key[1],
                     old=old if _is_public(old) else None,
-                    new=version if _is_public(version) else None,
+                    new=new if _is_public(new) else None,
                 )
             )
     return changes
@@ -161,13 +216,15 @@ def _changes_by_comparison(previous: Release | None, release: Release) -> list[C
 def compute_manifest(previous: Release | None, release: Release) -> DeployManifest:
     """Compare the public content of ``previous`` (the live release) and ``release``.
 
-    When ``release`` was branched from ``previous`` (the usual next release or a hotfix)
-    only the rows changed since the branch are read, so the work grows with the number of
-    changed groupings, not with the size of the site. Otherwise (rollbacks, releases
-    branched from elsewhere) the database computes the set differences.
+    When ``release`` descends from ``previous`` (branched from it, the usual next release
+    or a hotfix, or from a release branched from it, and so on) and no release on the way
+    lost a grouping, only the rows changed on the way are read, so the work grows with the
+    number of changed groupings, not with the size of the site. Otherwise (rollbacks,
+    releases branched from elsewhere, removals) the database computes the set differences.
     """
-    if previous is not None and release.based_on_id == previous.pk and not release.has_removals:
-        changes = _changes_since_branch(previous, release)
+    path = _path_to(previous, release) if previous is not None else None
+    if path is not None:
+        changes = _changes_since_branch(previous, release, path)
     else:
         changes = _changes_by_comparison(previous, release)
     return DeployManifest(release=release, previous=previous, changes=changes)

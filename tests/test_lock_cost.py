@@ -57,10 +57,50 @@ def lock_statements(release: Release) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def test_lock_statements_do_not_grow_with_the_release():
-    small = lock_statements(branch_with_changes(20, "small"))
-    large = lock_statements(branch_with_changes(200, "large"))
-    assert len(large) == len(small)
+def _handler_reads() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
+        return sum(int(value) for _, value in cursor.fetchall())
+
+
+def lock_work(release: Release) -> tuple[int, int | None]:
+    """(statements, work) of locking ``release``. Work, a count that follows the rows the
+    database touches: SQLite's virtual machine steps (in units of 10), MariaDB/MySQL's
+    ``Handler_read_*``; None on PostgreSQL (no per-session counter)."""
+    connection.ensure_connection()
+    steps = [0]
+    if connection.vendor == "sqlite":
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        connection.connection.set_progress_handler(count, 10)
+    before = _handler_reads() if connection.vendor == "mysql" else 0
+    try:
+        statements = len(lock_statements(release))
+    finally:
+        if connection.vendor == "sqlite":
+            connection.connection.set_progress_handler(None, 0)
+    if connection.vendor == "sqlite":
+        return statements, steps[0]
+    if connection.vendor == "mysql":
+        return statements, _handler_reads() - before
+    return statements, None
+
+
+def assert_flat(small: tuple[int, int | None], large: tuple[int, int | None]) -> None:
+    """The same statements; the work may differ a little (B-tree depth), not tenfold as the
+    groupings do."""
+    assert large[0] == small[0]
+    if small[1] is not None:
+        assert large[1] < 1.5 * small[1] + 20, (small, large)
+
+
+def test_lock_work_does_not_grow_with_the_release():
+    small = lock_work(branch_with_changes(20, "small"))
+    large = lock_work(branch_with_changes(200, "large"))
+    assert_flat(small, large)
     for release in Release.objects.filter(version__in=["small", "large"]):
         entry = AuditEntry.objects.get(release=release, action=Action.LOCK_RELEASE)
         assert entry.details["digested"] == 3  # edited, added, hidden
@@ -147,3 +187,50 @@ def test_a_change_behind_the_services_back_is_locked_and_deployed():
     manifest = services.deploy_release(branch)
     assert [(change.kind, change.new.object_id) for change in manifest.changes] == [("changed", other.pk)]
     assert services.verify_release(branch) == []
+
+
+def chain_two_steps_from_live(size: int, name: str) -> tuple[Release, Release]:
+    """(live, v3): v2 branched from the live release and locked, not deployed; v3 branched
+    from v2. Each changes some groupings; v3 puts one of v2's changes back to the live row."""
+    live, contents = live_site(size, f"{name}-v1")
+    v2 = services.create_release(f"{name}-v2", based_on=live)
+    draft = services.create_draft(contents[0], user=None, release=v2)
+    ArticleContent._base_manager.filter(pk=draft.pk).update(title="Edited in v2")
+    for index in (1, 2):
+        hidden = Version.objects.get(release=v2, object_id=contents[index].pk)
+        hidden.active = False
+        hidden.save()
+    with use_release(v2):
+        ArticleContentFactory()
+    services.approve_release(v2)
+    services.lock_release(v2)
+    v3 = services.create_release(f"{name}-v3", based_on=v2)
+    draft = services.create_draft(contents[3], user=None, release=v3)
+    ArticleContent._base_manager.filter(pk=draft.pk).update(title="Edited in v3")
+    shown = Version.objects.get(release=v3, object_id=contents[1].pk)
+    shown.active = True  # as live again
+    shown.save()
+    services.approve_release(v3)
+    return live, Release.objects.get(pk=v3.pk)
+
+
+def described(changes) -> list[tuple]:
+    return [
+        (c.kind, c.grouping_key, c.old.object_id if c.old else None, c.new.object_id if c.new else None)
+        for c in changes
+    ]
+
+
+def test_a_release_two_steps_from_the_live_one_is_compared_through_the_changes_on_the_way():
+    """The lock guard (and a deploy) read the rows v2 and v3 changed, not the releases."""
+    from djangocms_release_versioning.manifest import _changes_by_comparison, compute_manifest
+
+    work = []
+    for size, name in ((20, "small"), (200, "large")):
+        live, v3 = chain_two_steps_from_live(size, name)
+        fast = described(compute_manifest(live, v3).changes)
+        assert fast == described(_changes_by_comparison(live, v3))
+        assert sorted(kind for kind, *_ in fast) == ["added", "changed", "changed", "removed"]
+        work.append(lock_work(v3))
+        assert services.verify_release(v3) == []
+    assert_flat(*work)
