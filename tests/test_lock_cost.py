@@ -2,8 +2,9 @@
 
 The database keeps ``Version.inherited`` honest (the trigger of migration 0009 clears it when
 an inherited row's ``object_id``, ``status`` or ``active`` changes behind the services' back),
-so ``lock_release`` reads only the changed rows: its statements, the rows it digests and, on
-SQLite, its query plans do not depend on the number of groupings.
+so ``lock_release`` reads only the changed rows: its statements, the rows it digests, the
+rows the database touches (SQLite's VM steps, MariaDB's ``Handler_read_*``) and, on SQLite,
+its query plans do not depend on the number of groupings.
 """
 
 from __future__ import annotations
