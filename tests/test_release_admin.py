@@ -129,6 +129,19 @@ def test_release_page_lists_contents_deployments_and_audit(client, boss):
     assert "This release is live." in deployed
 
 
+def test_the_release_page_does_not_group_the_release_by_its_versions(client, boss):
+    """The list's per-status counts (one GROUP BY over every Version of each release) are
+    not computed for the release page: on SQLite that took 1 s for a 50,000-grouping release."""
+    _page, _v1, v2 = live_site(boss)
+    url = reverse("admin:djangocms_release_versioning_release_change", args=[v2.pk])
+    with CaptureQueriesContext(connection) as queries:
+        html(client.get(url))
+    grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"].upper()]
+    assert not [sql for sql in grouped if "COUNT(" in sql.upper() and "_release" in sql.split("GROUP BY")[-1]]
+    # the list still shows the counts
+    assert "1 approved" in html(client.get(reverse(CHANGELIST)))
+
+
 def test_release_page_filters_by_model_status_and_language(client, boss):
     from cms.api import create_page_content
     from django.contrib.contenttypes.models import ContentType
