@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
@@ -103,28 +103,42 @@ class RenderedLanguageMixin:
         return content_language(super().history_view(request, object_id, extra_context))
 
 
-def _count(**condition: Any) -> Count:
-    return Count("versions", filter=Q(**{f"versions__{key}": value for key, value in condition.items()}))
-
-
 class ReleaseChangeList(ChangeList):
-    """The release list: each release of the page with its Version counts per status and
-    its pending schedule, in the page's one query."""
+    """The release list: each release of the page with its pending schedule (its Version
+    counts per status come from :func:`attach_counts`)."""
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
         return (
             super()
             .get_queryset(request, exclude_parameters)
             .annotate(
-                n_draft=_count(status=DRAFT, active=True),
-                n_future=_count(status=FUTURE, active=True),
-                n_approved=_count(status=APPROVED, active=True),
-                n_hidden=_count(active=False),
                 scheduled_at=Subquery(
                     ScheduledDeploy.objects.pending().filter(release=OuterRef("pk")).values("at")[:1]
                 ),
             )
         )
+
+
+def attach_counts(releases: list[Release]) -> None:
+    """Set ``n_draft``, ``n_future``, ``n_approved`` and ``n_hidden`` on ``releases``.
+
+    One query, grouped by (release, status, active) only: counting with the release row
+    joined and grouped by its every column cost SQLite 1.6 s for two 50,000-grouping
+    releases; this reads the release's index entries.
+    """
+    names = (DRAFT, FUTURE, APPROVED, "hidden")
+    counts: dict[int, dict[str, int]] = {release.pk: dict.fromkeys(names, 0) for release in releases}
+    rows = (
+        Version.objects.filter(release__in=list(counts))
+        .order_by()
+        .values_list("release_id", "status", "active")
+        .annotate(n=Count("pk"))
+    )
+    for release_id, status, active, n in rows:
+        counts[release_id][status if active else "hidden"] += n
+    for release in releases:
+        for name, n in counts[release.pk].items():
+            setattr(release, f"n_{name}", n)
 
 
 @admin.register(Release)
@@ -166,6 +180,7 @@ class ReleaseAdmin(RenderedLanguageMixin, admin.ModelAdmin):
         queries for the whole page, see :func:`.lineage.behind_counts`)."""
         changelist = super().get_changelist_instance(request)
         releases = list(changelist.result_list)  # evaluates (and caches) the page once
+        attach_counts(releases)
         live = next((r for r in releases if self.live(r)), None)
         live_id = live.pk if live is not None else get_live_release_id()
         for release, count in zip(releases, behind_counts(releases, live_id).values(), strict=True):
