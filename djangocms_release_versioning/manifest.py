@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Exists, Func, OuterRef, Q
 
 from . import registry
 from .constants import APPROVED
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from .models import Release, Version
 
 ADDED = "added"
@@ -194,6 +198,13 @@ def _changes_since_branch(previous: Release, release: Release, path: list[int] |
     return changes
 
 
+def _changes_on_path(previous: Release, release: Release, path: list[int]) -> list[Change]:
+    """Fast path for a rollback: the live release ``previous`` descends from ``release``
+    (``path``: :func:`_path_to` from ``previous`` up to ``release``), so only the groupings
+    the releases on the way changed can differ. Cost: the rows changed on the way."""
+    return page_changes(previous, release, sorted(_changed_keys(path)))
+
+
 def _changes_by_comparison(previous: Release | None, release: Release) -> list[Change]:
     """General path: the database computes the two set differences of public rows."""
     new_rows, old_rows = _public_rows(release), _public_rows(previous)
@@ -219,15 +230,216 @@ def compute_manifest(previous: Release | None, release: Release) -> DeployManife
     When ``release`` descends from ``previous`` (branched from it, the usual next release
     or a hotfix, or from a release branched from it, and so on) and no release on the way
     lost a grouping, only the rows changed on the way are read, so the work grows with the
-    number of changed groupings, not with the size of the site. Otherwise (rollbacks,
-    releases branched from elsewhere, removals) the database computes the set differences.
+    number of changed groupings, not with the size of the site. The same holds for the
+    usual rollback, where ``previous`` descends from ``release``. Otherwise (releases
+    branched from elsewhere, removals on the way) the database computes the set differences.
     """
     path = _path_to(previous, release) if previous is not None else None
     if path is not None:
         changes = _changes_since_branch(previous, release, path)
+    elif previous is not None and (back := _path_to(release, previous)) is not None:
+        changes = _changes_on_path(previous, release, back)
     else:
         changes = _changes_by_comparison(previous, release)
     return DeployManifest(release=release, previous=previous, changes=changes)
+
+
+# -- differing groupings, counted and paginated by the database (the review page) ------------
+
+
+class CodePointOrder(Func):
+    """A string column compared by code points on every database, as Python sorts strings
+    (PostgreSQL's and MariaDB's collations would otherwise order ``[10, "en"]`` and
+    ``[1, "en"]`` by their language rules). SQLite compares bytes already."""
+
+    template = "%(expressions)s"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        return self.as_sql(compiler, connection, template='%(expressions)s COLLATE "C"', **extra)
+
+    def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS BINARY)", **extra)
+
+
+class KeyList:
+    """The ``(content type id, grouping key)`` of differing groupings, sorted as ``sorted()``
+    sorts them, for :class:`django.core.paginator.Paginator`: ``count()`` and slices are
+    computed by the database, so a page of keys costs two queries whatever their number."""
+
+    def __init__(self, queryset: QuerySet | None) -> None:
+        self._queryset = queryset
+        self._count: int | None = None
+
+    def count(self) -> int:
+        """The number of keys (one query, remembered)."""
+        if self._count is None:
+            self._count = 0 if self._queryset is None else self._queryset.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[int, str]]:
+        """The keys of ``index``, a slice (one query).
+
+        :raises TypeError: ``index`` is not a slice.
+        """
+        if not isinstance(index, slice):
+            raise TypeError("KeyList supports slices only")
+        if self._queryset is None:
+            return []
+        return [(ct, key) for ct, key, _sort in self._queryset[index]]
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return iter(self[0 : self.count()])
+
+
+def _sorted_keys(queryset: QuerySet, *, distinct: bool = False) -> KeyList:
+    keys = (
+        queryset.annotate(sort_key=CodePointOrder("grouping_key"))
+        .values_list("content_type_id", "grouping_key", "sort_key")
+        .order_by("content_type_id", "sort_key")
+    )
+    return KeyList(keys.distinct() if distinct else keys)
+
+
+def lineage_path(first: Release, second: Release) -> tuple[Release, Release, list[int]] | None:
+    """``(descendant, ancestor, path)`` when one of the two releases descends from the other
+    without removals on the way (``path``: :func:`_path_to`, the releases from the
+    descendant up to the ancestor, excluded), else None. Then only the groupings the
+    releases of ``path`` changed (``inherited=False``) can differ between the two."""
+    if first.pk == second.pk:
+        return None
+    path = _path_to(second, first)
+    if path is not None:
+        return first, second, path
+    path = _path_to(first, second)
+    if path is not None:
+        return second, first, path
+    return None
+
+
+def _at_outer_key(release_id: int, *fields: str, public: bool = False) -> QuerySet:
+    """The Version of ``release_id`` at the outer query's grouping, with the same ``fields``."""
+    from .models import Version
+
+    rows = Version.objects.filter(
+        release_id=release_id,
+        content_type_id=OuterRef("content_type_id"),
+        grouping_key=OuterRef("grouping_key"),
+        **{name: OuterRef(name) for name in fields},
+    )
+    return rows.filter(status=APPROVED, active=True) if public else rows
+
+
+def _changed_rows(release_id: int | list[int]) -> QuerySet:
+    """The changed rows (``inherited=False``) of ``release_id``, found by pk through the index
+    of changed rows: asked for the grouping key directly, SQLite's planner walks every row of
+    the release in the unique index, which holds the key."""
+    from .models import Version
+
+    releases = release_id if isinstance(release_id, list) else [release_id]
+    ids = Version.objects.filter(release_id__in=releases, inherited=False).values("pk")
+    return Version.objects.filter(pk__in=ids)
+
+
+_ROW = ("object_id", "status", "active")
+_PUBLIC = Q(status=APPROVED, active=True)
+
+
+def differing_keys(release: Release, other: Release | None) -> KeyList:
+    """Every grouping whose Version (content row, status or visibility) differs between
+    ``release`` and ``other`` (all of ``release``'s without ``other``), sorted; see
+    :class:`KeyList`. When one release descends from the other (:func:`lineage_path`) only
+    the rows changed on the way are read (index ``release_versioning_changed``), otherwise
+    both releases' rows are compared in the database; nothing is loaded but the page."""
+    from .models import Version
+
+    if other is None:
+        return _sorted_keys(Version.objects.filter(release=release))
+    if other.pk == release.pk:
+        return KeyList(None)
+    related = lineage_path(release, other)
+    if related is not None:
+        descendant, ancestor, path = related
+        if path == [descendant.pk]:
+            changed = _changed_rows(descendant.pk)
+            return _sorted_keys(changed.exclude(Exists(_at_outer_key(ancestor.pk, *_ROW))))
+        # The descendant's row of the changed grouping has no identical row in the ancestor.
+        differs = Exists(_at_outer_key(descendant.pk).exclude(Exists(_at_outer_key(ancestor.pk, *_ROW))))
+        return _sorted_keys(_changed_rows(path).filter(differs), distinct=True)
+    rows = Version.objects.filter(release_id__in=[release.pk, other.pk]).filter(
+        (Q(release_id=release.pk) & ~Exists(_at_outer_key(other.pk, *_ROW)))
+        | (Q(release_id=other.pk) & ~Exists(_at_outer_key(release.pk)))
+    )
+    return _sorted_keys(rows)
+
+
+def _public_differs(descendant_id: int, ancestor_id: int) -> Q:
+    """For the outer query's grouping: what visitors see differs between the two releases."""
+    arriving = _at_outer_key(descendant_id, public=True).exclude(
+        Exists(_at_outer_key(ancestor_id, "object_id", public=True))
+    )
+    leaving = Exists(_at_outer_key(ancestor_id, public=True)) & ~Exists(
+        _at_outer_key(descendant_id, public=True)
+    )
+    return Q(Exists(arriving)) | Q(leaving)
+
+
+def change_keys(previous: Release | None, release: Release) -> KeyList:
+    """The groupings :func:`compute_manifest` ``(previous, release)`` lists as changes, in
+    its order, without loading them; see :class:`KeyList`. Reads the rows changed between
+    the two releases when one descends from the other (the deploy's and the rollback's fast
+    paths), else compares their public rows in the database. :func:`page_changes` gives the
+    :class:`Change` of a page of them."""
+    from .models import Version
+
+    if previous is None:
+        return _sorted_keys(Version.objects.filter(_PUBLIC, release=release))
+    if previous.pk == release.pk:
+        return KeyList(None)
+    related = lineage_path(release, previous)
+    if related is not None:
+        descendant, ancestor, path = related
+        if path == [descendant.pk]:
+            changed = _changed_rows(descendant.pk)
+            same_public = Exists(_at_outer_key(ancestor.pk, "object_id", public=True))
+            return _sorted_keys(
+                changed.filter(
+                    (_PUBLIC & ~same_public) | (~_PUBLIC & Exists(_at_outer_key(ancestor.pk, public=True)))
+                )
+            )
+        return _sorted_keys(
+            _changed_rows(path).filter(_public_differs(descendant.pk, ancestor.pk)), distinct=True
+        )
+    rows = Version.objects.filter(_PUBLIC, release_id__in=[release.pk, previous.pk]).filter(
+        (Q(release_id=release.pk) & ~Exists(_at_outer_key(previous.pk, "object_id", public=True)))
+        | (Q(release_id=previous.pk) & ~Exists(_at_outer_key(release.pk, public=True)))
+    )
+    return _sorted_keys(rows)
+
+
+def page_changes(previous: Release | None, release: Release, keys: list[tuple[int, str]]) -> list[Change]:
+    """The :class:`Change` of each of ``keys`` (a page of :func:`change_keys`), in order;
+    one query per content model and release."""
+    old_versions = fetch_versions(previous, set(keys))
+    new_versions = fetch_versions(release, set(keys))
+    changes = []
+    for key in keys:
+        old, new = old_versions.get(key), new_versions.get(key)
+        kind = _classify(old, new)
+        if kind is not None:
+            changes.append(
+                Change(
+                    kind,
+                    key[0],
+                    key[1],
+                    old=old if _is_public(old) else None,
+                    new=new if _is_public(new) else None,
+                )
+            )
+    return changes
 
 
 def changes_by_item(manifest: DeployManifest):

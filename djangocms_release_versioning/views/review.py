@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .. import registry
 from ..lineage import divergence
-from ..manifest import ADDED, CHANGED, REMOVED, compute_manifest, fetch_versions
+from ..manifest import ADDED, CHANGED, REMOVED, change_keys, differing_keys, fetch_versions, page_changes
 from ..models import Release, Version
 from .common import admin_context, get_release, require_view
 from .content import compare_url, preview_url
@@ -79,14 +79,6 @@ REVIEW_KINDS = {
     "status": _("Status changed"),
 }
 
-_ROW_FIELDS = ("content_type_id", "grouping_key", "object_id", "status", "active")
-
-
-def _rows(release: Release | None):
-    if release is None:
-        return Version.objects.none().values_list(*_ROW_FIELDS)
-    return Version.objects.filter(release=release).order_by().values_list(*_ROW_FIELDS)
-
 
 def _review_kind(mine: Version | None, theirs: Version | None) -> str:
     if theirs is None:
@@ -106,11 +98,9 @@ REVIEW_PAGE_SIZE = 100
 
 def review_keys(release: Release, other: Release | None) -> list[tuple[int, str]]:
     """The ``(content type id, grouping key)`` of every grouping whose Version differs
-    between ``release`` and ``other``, sorted; the database computes the differences."""
-    mine_rows, their_rows = _rows(release), _rows(other)
-    keys = {(ct, key) for ct, key, *_ in mine_rows.difference(their_rows)}
-    keys |= {(ct, key) for ct, key, *_ in their_rows.difference(mine_rows)}
-    return sorted(keys)
+    between ``release`` and ``other``, sorted; the database computes the differences
+    (the review page reads a page of them only, see :func:`.manifest.differing_keys`)."""
+    return list(differing_keys(release, other))
 
 
 def review_rows(
@@ -173,7 +163,8 @@ def _manifest_rows(
 ) -> list[ReviewRow]:
     """The changes of a deploy manifest as review rows (what goes live); the rows that
     would revert a live change (``reverting``, default: the manifest's findings) are marked.
-    ``changes``: a page of ``manifest.changes`` (default: all of them)."""
+    ``changes``: a page of ``manifest.changes`` (default: all of them; ``manifest`` may be
+    None when ``changes`` and ``reverting`` are given)."""
     reverting = _reverting_keys(manifest) if reverting is None else reverting
     rows = []
     for change in manifest.changes if changes is None else changes:
@@ -209,11 +200,12 @@ def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
         other = release.based_on
     else:
         other = Release.objects.filter(pk=against_param if against_param.isdigit() else None).first()
-    manifest = compute_manifest(live, release) if live is None or live.pk != release.pk else None
-    keys = review_keys(release, other) if other is None or other.pk != release.pk else []
-    page = Paginator(keys, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Both lists: the database counts the differing groupings and hands over one page of
+    # their keys; Versions and content are loaded for that page only (issue 11.4).
+    goes_live = live is None or live.pk != release.pk
+    page = Paginator(differing_keys(release, other), REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = review_rows(release, other, list(page.object_list))
-    live_page = Paginator(manifest.changes if manifest else [], REVIEW_PAGE_SIZE).get_page(
+    live_page = Paginator(change_keys(live, release) if goes_live else [], REVIEW_PAGE_SIZE).get_page(
         request.GET.get("live_page")
     )
     context = admin_context(
@@ -225,8 +217,10 @@ def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
         other=other,
         against=against_param,
         goes_live=(
-            _manifest_rows(manifest, _reverting(release, live), live_page.object_list)
-            if manifest is not None
+            _manifest_rows(
+                None, _reverting(release, live), page_changes(live, release, list(live_page.object_list))
+            )
+            if goes_live
             else []
         ),
         live_page=live_page,
