@@ -203,11 +203,12 @@ def review(request: HttpRequest, pk: int, *, model_admin: ModelAdmin) -> HttpRes
     # Both lists: the database counts the differing groupings and hands over one page of
     # their keys; Versions and content are loaded for that page only (issue 11.4).
     goes_live = live is None or live.pk != release.pk
-    page = Paginator(differing_keys(release, other), REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    number, live_number = request.GET.get("page"), request.GET.get("live_page")
+    keys = differing_keys(release, other).expect(number, REVIEW_PAGE_SIZE)
+    page = Paginator(keys, REVIEW_PAGE_SIZE).get_page(number)
     rows = review_rows(release, other, list(page.object_list))
-    live_page = Paginator(change_keys(live, release) if goes_live else [], REVIEW_PAGE_SIZE).get_page(
-        request.GET.get("live_page")
-    )
+    live_keys = change_keys(live, release).expect(live_number, REVIEW_PAGE_SIZE) if goes_live else []
+    live_page = Paginator(live_keys, REVIEW_PAGE_SIZE).get_page(live_number)
     context = admin_context(
         request,
         model_admin,
