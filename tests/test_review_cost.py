@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from djangocms_release_versioning import services
+from djangocms_release_versioning import manifest, services
 from djangocms_release_versioning.constants import DRAFT
 from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.manifest import (
@@ -115,7 +115,9 @@ PAIRS = [
 ]
 
 
-def test_keys_and_changes_equal_the_full_comparison():
+@pytest.mark.parametrize("few", [500, 0], ids=["pks as a list", "pks as a subquery"])
+def test_keys_and_changes_equal_the_full_comparison(monkeypatch, few):
+    monkeypatch.setattr(manifest, "_FEW_CHANGES", few)
     releases = lineage()
     related = 0
     for first, second in PAIRS:
@@ -155,8 +157,8 @@ def rollback_queries(size: int, name: str) -> int:
     services.deploy_release(v2, allow_offline=True, allow_revert=True)
     live, target = refreshed(v2), refreshed(v2.based_on)
     with CaptureQueriesContext(connection) as captured:
-        manifest = compute_manifest(live, target)
-    assert len(manifest) == 3
+        rolled_back = compute_manifest(live, target)
+    assert len(rolled_back) == 3
     return len(captured)
 
 
