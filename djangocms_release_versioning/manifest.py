@@ -119,6 +119,29 @@ def _classify(old: Version | None, new: Version | None) -> str | None:
     return REMOVED if was else None
 
 
+def _changes(
+    keys: list[tuple[int, str]],
+    old_versions: dict[tuple[int, str], Version],
+    new_versions: dict[tuple[int, str], Version],
+) -> list[Change]:
+    """The :class:`Change` of each of ``keys`` (in that order) that differs publicly."""
+    changes = []
+    for key in keys:
+        old, new = old_versions.get(key), new_versions.get(key)
+        kind = _classify(old, new)
+        if kind is not None:
+            changes.append(
+                Change(
+                    kind,
+                    key[0],
+                    key[1],
+                    old=old if _is_public(old) else None,
+                    new=new if _is_public(new) else None,
+                )
+            )
+    return changes
+
+
 #: How many releases :func:`_path_to` walks up from a release to find the live one.
 _MAX_HOPS = 50
 
@@ -182,22 +205,7 @@ def _changes_since_branch(previous: Release, release: Release, path: list[int] |
         earlier = _changed_keys(path[1:]) - keys
         new_versions.update(fetch_versions(release, earlier))
         keys |= earlier
-    old_versions = fetch_versions(previous, keys)
-    changes = []
-    for key in sorted(keys):
-        old, new = old_versions.get(key), new_versions.get(key)
-        kind = _classify(old, new)
-        if kind is not None:
-            changes.append(
-                Change(
-                    kind,
-                    key[0],
-                    key[1],
-                    old=old if _is_public(old) else None,
-                    new=new if _is_public(new) else None,
-                )
-            )
-    return changes
+    return _changes(sorted(keys), fetch_versions(previous, keys), new_versions)
 
 
 def _changes_on_path(previous: Release, release: Release, path: list[int]) -> list[Change]:
@@ -483,23 +491,7 @@ def change_keys(previous: Release | None, release: Release) -> KeyList:
 def page_changes(previous: Release | None, release: Release, keys: list[tuple[int, str]]) -> list[Change]:
     """The :class:`Change` of each of ``keys`` (a page of :func:`change_keys`), in order;
     one query per content model and release."""
-    old_versions = fetch_versions(previous, set(keys))
-    new_versions = fetch_versions(release, set(keys))
-    changes = []
-    for key in keys:
-        old, new = old_versions.get(key), new_versions.get(key)
-        kind = _classify(old, new)
-        if kind is not None:
-            changes.append(
-                Change(
-                    kind,
-                    key[0],
-                    key[1],
-                    old=old if _is_public(old) else None,
-                    new=new if _is_public(new) else None,
-                )
-            )
-    return changes
+    return _changes(keys, fetch_versions(previous, set(keys)), fetch_versions(release, set(keys)))
 
 
 def changes_by_item(manifest: DeployManifest):

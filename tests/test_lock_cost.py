@@ -19,6 +19,7 @@ from djangocms_release_versioning.context import use_release
 from djangocms_release_versioning.fingerprint import version_digests
 from djangocms_release_versioning.models import AuditEntry, Release, Version
 from tests.factories import ArticleContentFactory
+from tests.helpers import sqlite_steps
 from tests.testapp.models import ArticleContent
 
 pytestmark = pytest.mark.django_db
@@ -68,21 +69,9 @@ def lock_work(release: Release) -> tuple[int, int | None]:
     """(statements, work) of locking ``release``. Work, a count that follows the rows the
     database touches: SQLite's virtual machine steps (in units of 10), MariaDB/MySQL's
     ``Handler_read_*``; None on PostgreSQL (no per-session counter)."""
-    connection.ensure_connection()
-    steps = [0]
-    if connection.vendor == "sqlite":
-
-        def count() -> int:
-            steps[0] += 1
-            return 0
-
-        connection.connection.set_progress_handler(count, 10)
     before = _handler_reads() if connection.vendor == "mysql" else 0
-    try:
+    with sqlite_steps() as steps:
         statements = len(lock_statements(release))
-    finally:
-        if connection.vendor == "sqlite":
-            connection.connection.set_progress_handler(None, 0)
     if connection.vendor == "sqlite":
         return statements, steps[0]
     if connection.vendor == "mysql":

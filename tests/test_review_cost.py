@@ -24,6 +24,7 @@ from djangocms_release_versioning.manifest import (
 )
 from djangocms_release_versioning.models import Release, Version
 from tests.factories import ArticleContentFactory
+from tests.helpers import sqlite_steps
 from tests.test_lock_cost import assert_flat, branch_with_changes, described, live_site
 from tests.test_toolbar_support import make_user, release_url
 from tests.testapp.models import ArticleContent
@@ -238,20 +239,8 @@ def site_with_every_grouping_changed(size: int, name: str) -> Release:
 
 def review_work(client, release: Release, **params) -> tuple[int, int | None]:
     """(queries, SQLite virtual machine steps in tens, None elsewhere) of the review page."""
-    connection.ensure_connection()
-    steps = [0]
-    if connection.vendor == "sqlite":
-
-        def count() -> int:
-            steps[0] += 1
-            return 0
-
-        connection.connection.set_progress_handler(count, 10)
-    try:
+    with sqlite_steps() as steps:
         _context, queries = review(client, release, **params)
-    finally:
-        if connection.vendor == "sqlite":
-            connection.connection.set_progress_handler(None, 0)
     return queries, steps[0] if connection.vendor == "sqlite" else None
 
 
