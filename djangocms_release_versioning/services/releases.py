@@ -142,7 +142,7 @@ def lock_release(
     and digested, the row count of the audit entry is the base's plus the groupings added,
     and the lock guard reads the rows changed since the live release when the release
     descends from it without removals (otherwise it compares the two releases in full, see
-    :func:`~djangocms_release_versioning.manifest.compute_manifest`).
+    ``manifest.compute_manifest``).
 
     :param allow_offline: confirm that content live now may go offline when this release is
         deployed although its row here is a draft, parked or missing (guard
