@@ -38,15 +38,22 @@ _MYSQL_DEADLOCK = 1213
 DEADLOCK_RETRIES = 2
 
 
+def _driver_codes(error: BaseException) -> set[Any]:
+    """The codes the database driver gave ``error`` (Django keeps the driver's exception as
+    ``__cause__``): PostgreSQL's SQLSTATE, MySQL/MariaDB's error number (``args[0]``)."""
+    cause = error.__cause__
+    args = getattr(cause, "args", ())
+    number = args[0] if args and isinstance(args[0], int) else None
+    codes = {getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None), number}
+    codes.discard(None)
+    return codes
+
+
 def is_busy_error(error: BaseException) -> bool:
     """True if ``error`` says the database waited too long for a lock (or hit a deadlock)."""
     if not isinstance(error, OperationalError):
         return False
-    cause = error.__cause__
-    if getattr(cause, "sqlstate", None) in _POSTGRES_BUSY or getattr(cause, "pgcode", None) in _POSTGRES_BUSY:
-        return True
-    args = getattr(cause, "args", ())
-    if args and args[0] in _MYSQL_BUSY:
+    if _driver_codes(error) & (_POSTGRES_BUSY | _MYSQL_BUSY):
         return True
     message = str(error).lower()
     return "database is locked" in message or "database table is locked" in message
@@ -54,13 +61,9 @@ def is_busy_error(error: BaseException) -> bool:
 
 def is_deadlock(error: BaseException) -> bool:
     """True if ``error`` says the database broke a deadlock by rolling this transaction back."""
-    if not isinstance(error, OperationalError):
-        return False
-    cause = error.__cause__
-    if _POSTGRES_DEADLOCK in (getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None)):
-        return True
-    args = getattr(cause, "args", ())
-    return bool(args) and args[0] == _MYSQL_DEADLOCK
+    return isinstance(error, OperationalError) and bool(
+        _driver_codes(error) & {_POSTGRES_DEADLOCK, _MYSQL_DEADLOCK}
+    )
 
 
 def refuse_when_busy(operation: str, *, using: Callable[[], str] | None = None) -> Callable[[F], F]:
